@@ -1,0 +1,37 @@
+"""Fixtures shared by the whole suite: one browser process per session, local web servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from runner.browsers import Browsers, BrowserSettings
+
+ServeApp = Callable[[web.Application], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+async def browsers() -> AsyncIterator[Browsers]:
+    """The session's browsers: every test takes its own context from them."""
+    async with Browsers(BrowserSettings()) as shared:
+        yield shared
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[ServeApp]:
+    """Serve aiohttp apps on free 127.0.0.1 ports for the test; returns each one's base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    yield start
+    for runner in reversed(runners):
+        await runner.cleanup()

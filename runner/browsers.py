@@ -11,7 +11,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -37,7 +37,7 @@ _SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome")
 class BrowserSettings(BaseModel):
     """The ``[browsers]`` table: which browsers to use and how to reach them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     chromium_path: str | None = None
     """Chromium binary to launch; found automatically when unset (see ``find_chromium``)."""
@@ -85,7 +85,7 @@ class Browsers:
         self.settings = settings
         self._playwright: Playwright | None = None
         self._browsers: dict[str, Browser] = {}
-        self._locks = {name: asyncio.Lock() for name in BROWSER_NAMES}
+        self._locks: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in BROWSER_NAMES}
 
     async def __aenter__(self) -> Browsers:
         self._playwright = await async_playwright().start()
@@ -98,10 +98,8 @@ class Browsers:
         tb: TracebackType | None,
     ) -> None:
         for browser in list(self._browsers.values()):
-            try:
+            with suppress(Exception):  # already gone; closing is best effort
                 await browser.close()
-            except Exception:  # already gone; closing is best effort
-                pass
         self._browsers.clear()
         if self._playwright is not None:
             await self._playwright.stop()
@@ -111,7 +109,9 @@ class Browsers:
         if self._playwright is None:
             raise RuntimeError("Browsers used outside its async context")
         if name not in BROWSER_NAMES:
-            raise BrowserNotAvailable(f"unknown browser {name!r}: use one of {', '.join(BROWSER_NAMES)}")
+            raise BrowserNotAvailable(
+                f"unknown browser {name!r}: use one of {', '.join(BROWSER_NAMES)}"
+            )
         browser_type: BrowserType = getattr(self._playwright, name)
         return browser_type
 
@@ -160,14 +160,14 @@ class Browsers:
         return await browser_type.launch(**options)
 
     @asynccontextmanager
-    async def context(self, name: str = "chromium", **options: Any) -> AsyncIterator[BrowserContext]:
+    async def context(
+        self, name: str = "chromium", **options: Any
+    ) -> AsyncIterator[BrowserContext]:
         """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``)."""
         browser = await self.get(name)
         context = await browser.new_context(**options)
         try:
             yield context
         finally:
-            try:
+            with suppress(Exception):  # the browser died under us; nothing left to close
                 await context.close()
-            except Exception:  # the browser died under us; nothing left to close
-                pass

@@ -2,7 +2,8 @@
 
 RunnerError
  ├── BrowserNotAvailable
- └── InvalidSuite
+ ├── InvalidSuite
+ └── StepFailed
 """
 
 
@@ -16,3 +17,7 @@ class BrowserNotAvailable(RunnerError):
 
 class InvalidSuite(RunnerError):
     """A suite or step does not fit the step language."""
+
+
+class StepFailed(RunnerError):
+    """A step did not do or find what it expected; the message says so in plain words."""

@@ -1,0 +1,173 @@
+"""Projects: a site under test and its crawl defaults (DESIGN §3.4)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from aegisd.envelope import Page, PageQuery
+from aegisd.errors import NotFound, ValidationFailed
+from aegisd.routing import Router
+from aegisd.state import DB, PRINCIPAL
+
+router = Router()
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def http_url(value: str) -> str:
+    """Validate an absolute http(s) URL with a host."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+    return patterns
+
+
+class CrawlDefaults(BaseModel):
+    """Crawl settings a project's crawls start from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_pages: int = Field(100, ge=1, le=10_000, description="Pages per crawl at most.")
+    depth: int = Field(3, ge=0, le=50, description="Link depth from the start page (which is 0).")
+    include_patterns: list[str] = Field(
+        default_factory=list, description="Regexes; when set, only matching URLs are crawled."
+    )
+    exclude_patterns: list[str] = Field(
+        default_factory=list, description="Regexes; matching URLs are not crawled."
+    )
+    respect_robots_txt: bool = Field(True, description="Obey the site's robots.txt.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers sent with every request."
+    )
+
+    _patterns = field_validator("include_patterns", "exclude_patterns")(_check_patterns)
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if "\n" in value or "\r" in value:
+                raise ValueError(f"header {name!r} has a line break in its value")
+        return headers
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str
+    description: str | None = Field(None, max_length=5000)
+    settings: CrawlDefaults = Field(default_factory=CrawlDefaults)
+
+    _base_url = field_validator("base_url")(http_url)
+
+
+class ProjectUpdate(BaseModel):
+    """Fields to change; ``settings`` keys given replace those keys only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    base_url: str | None = None
+    description: str | None = Field(None, max_length=5000)
+    settings: dict[str, Any] | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value)
+
+
+class Project(BaseModel):
+    id: str
+    name: str
+    base_url: str
+    description: str | None
+    settings: CrawlDefaults
+    created_at: str
+    updated_at: str
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool = True
+
+
+async def load_project(request: web.Request, project_id: str) -> dict[str, Any]:
+    """The project's row if it exists and the key may see it; 404/403 otherwise."""
+    row = await request.app[DB].get_project(project_id)
+    if row is None:
+        raise NotFound(f"project {project_id} not found")
+    request[PRINCIPAL].check_project(project_id)
+    return row
+
+
+@router.get("/projects")
+async def list_projects(request: web.Request, query: PageQuery) -> Page[Project]:
+    """List projects, newest first."""
+    rows, total = await request.app[DB].list_projects(
+        query.size, query.offset, request[PRINCIPAL].project_id
+    )
+    return Page([Project.model_validate(row) for row in rows], total, query)
+
+
+@router.get("/projects/{project_id}")
+async def get_project(request: web.Request, project_id: str) -> Project:
+    """Get one project."""
+    return Project.model_validate(await load_project(request, project_id))
+
+
+@router.post("/projects", status=201)
+async def create_project(request: web.Request, body: ProjectCreate) -> Project:
+    """Create a project."""
+    request[PRINCIPAL].check_project(None)
+    row = await request.app[DB].create_project(
+        body.name, body.base_url, body.description, body.settings.model_dump()
+    )
+    return Project.model_validate(row)
+
+
+@router.put("/projects/{project_id}")
+async def update_project(request: web.Request, project_id: str, body: ProjectUpdate) -> Project:
+    """Change some of a project's fields."""
+    current = await load_project(request, project_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"settings"})
+    if body.settings is not None:
+        merged = {**current["settings"], **body.settings}
+        changes["settings"] = _validated_settings(merged).model_dump()
+    row = await request.app[DB].update_project(project_id, changes)
+    if row is None:
+        raise NotFound(f"project {project_id} not found")
+    return Project.model_validate(row)
+
+
+def _validated_settings(settings: dict[str, Any]) -> CrawlDefaults:
+    try:
+        return CrawlDefaults.model_validate(settings)
+    except ValidationError as exc:
+        raise ValidationFailed.from_pydantic(exc, "settings") from None
+
+
+@router.delete("/projects/{project_id}")
+async def delete_project(request: web.Request, project_id: str) -> Deleted:
+    """Delete a project with its crawls, suites, runs, schedules and files."""
+    await load_project(request, project_id)
+    await request.app[DB].delete_project(project_id)
+    return Deleted(id=project_id)

@@ -1,0 +1,124 @@
+"""The ``aegisd`` command: ``serve`` and ``keys``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from aegisd.app import configure_logging, create_app
+from aegisd.auth import SCOPES, create_key
+from aegisd.config import Config, ConfigError, load_config
+from storage import Database
+
+log = logging.getLogger("aegisd")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML config file")
+    parser.add_argument("--data-dir", type=Path, help="directory for the database and files")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aegisd", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the daemon")
+    _common(serve)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8600)")
+
+    keys = commands.add_parser("keys", help="manage API keys (daemon running or not)")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print it once")
+    _common(create)
+    create.add_argument("--name", default="cli key")
+    create.add_argument("--scope", choices=SCOPES, default="write")
+    create.add_argument("--project", help="bind the key to this project id")
+    listing = key_commands.add_parser("list", help="list keys")
+    _common(listing)
+    revoke = key_commands.add_parser("revoke", help="revoke a key")
+    _common(revoke)
+    revoke.add_argument("id", help="key id (key_...)")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    overrides: dict[str, Any] = {}
+    for table, key, value in (
+        ("server", "host", getattr(args, "host", None)),
+        ("server", "port", getattr(args, "port", None)),
+        ("storage", "data_dir", args.data_dir),
+    ):
+        if value is not None:
+            overrides.setdefault(table, {})[key] = value
+    return load_config(args.config, overrides=overrides)
+
+
+def _serve(config: Config) -> int:
+    host = config.server.host
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        log.warning("listening on %s: the API is reachable from the network", host)
+    log.info("aegisd serving on %s (data in %s)", config.base_url, config.storage.data_dir)
+    web.run_app(
+        create_app(config),
+        host=host,
+        port=config.server.port,
+        print=None,
+        access_log=logging.getLogger("aegisd.access"),
+    )
+    log.info("aegisd stopped")
+    return 0
+
+
+async def _keys(args: argparse.Namespace, config: Config) -> int:
+    async with Database(config.database_path) as db:
+        if args.keys_command == "create":
+            if args.project and await db.get_project(args.project) is None:
+                print(f"aegisd: project {args.project} not found", file=sys.stderr)
+                return 2
+            secret, row = await create_key(db, args.name, args.scope, args.project)
+            print(f"{row['id']}  scope={row['scope']}  project={row['project_id'] or '-'}")
+            print(f"key (shown once): {secret}")
+        elif args.keys_command == "list":
+            rows, _ = await db.list_keys(limit=1_000_000, offset=0)
+            for row in rows:
+                state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+                print(
+                    f"{row['id']}  {row['prefix']}…  {row['scope']:<5}  "
+                    f"project={row['project_id'] or '-'}  {state}  {row['name']}"
+                )
+        else:
+            if await db.get_key(args.id) is None:
+                print(f"aegisd: key {args.id} not found", file=sys.stderr)
+                return 2
+            await db.revoke_key(args.id)
+            print(f"revoked {args.id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging()
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"aegisd: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(config)
+    return asyncio.run(_keys(args, config))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Typed keys for the objects the application and each request share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from aegisd.auth import Principal
+from aegisd.config import Config
+from aegisd.ratelimit import RateLimiter
+from storage import Database
+
+CONFIG = web.AppKey("config", Config)
+DB = web.AppKey("db", Database)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+
+PRINCIPAL = web.RequestKey("principal", Principal)

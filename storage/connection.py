@@ -1,0 +1,145 @@
+"""The SQLite connection underneath :class:`storage.database.Database`.
+
+One aiosqlite connection in autocommit mode, WAL journal, foreign keys on. Reads
+run directly; every write runs inside :meth:`DatabaseCore.write`, which holds a
+lock and an ``IMMEDIATE`` transaction so there is exactly one writer at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from storage.ids import utc_now
+from storage.migrations import MIGRATIONS
+
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+class DatabaseCore:
+    """Opening, migrating, reading and writing; the query methods live in mixins."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Connect, set the pragmas and apply pending migrations."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA busy_timeout = 5000",
+        ):
+            await conn.execute(pragma)
+        self._conn = conn
+        await self._migrate()
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def _migrate(self) -> None:
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        applied = {
+            row["version"] for row in await self.fetchall("SELECT version FROM schema_migrations")
+        }
+        for version, script in MIGRATIONS:
+            if version in applied:
+                continue
+            # executescript commits on its own, so the transaction is spelled out in the script.
+            try:
+                await self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\n"
+                    f"INSERT INTO schema_migrations (version, applied_at) "
+                    f"VALUES ({int(version)}, '{utc_now()}');\nCOMMIT;"
+                )
+            except Exception:
+                if self.conn.in_transaction:
+                    await self.conn.execute("ROLLBACK")
+                raise
+
+    async def schema_version(self) -> int:
+        """The highest migration applied."""
+        return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return [dict(row) for row in rows]
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row is not None else None
+
+    async def fetchpage(
+        self, select: str, where: str, params: Params, order: str, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        """One page of ``SELECT {select} {where} ORDER BY {order}`` and the total it pages over."""
+        total = int(await self.fetchval(f"SELECT COUNT(*) {where}", params))
+        rows = await self.fetchall(
+            f"SELECT {select} {where} ORDER BY {order} LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        return rows, total
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """An ``IMMEDIATE`` transaction, committed on exit and rolled back on error."""
+        async with self._write_lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write statement in its own transaction; the number of rows it changed."""
+        async with self.write() as conn, conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one write statement for each of ``rows`` in a single transaction."""
+        async with self.write() as conn:
+            await conn.executemany(sql, rows)

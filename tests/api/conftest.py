@@ -1,0 +1,105 @@
+"""A real daemon app on a free 127.0.0.1 port with its own SQLite file, per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from aegisd.app import create_app
+from aegisd.auth import create_key
+from aegisd.config import Config, load_config
+from aegisd.state import DB
+from storage import Database
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def data(self) -> Any:
+        assert self.body["success"] is True, self.body
+        return self.body["data"]
+
+    @property
+    def error(self) -> dict[str, Any]:
+        assert self.body["success"] is False, self.body
+        return self.body["error"]
+
+
+@dataclass
+class Daemon:
+    app: web.Application
+    client: TestClient[Any, Any]
+    key: str
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Database:
+        return self.app[DB]
+
+    async def new_key(self, scope: str = "write", project_id: str | None = None) -> str:
+        secret, _ = await create_key(self.db, f"{scope} key", scope, project_id)  # type: ignore[arg-type]
+        return secret
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        key: str | None = None,
+        prefix: str = "/v1",
+        **kwargs: Any,
+    ) -> Answer:
+        headers = kwargs.pop("headers", {})
+        if key != "":
+            headers.setdefault("Authorization", f"Bearer {key or self.key}")
+        async with self.client.request(
+            method, prefix + path, json=json, headers=headers, **kwargs
+        ) as response:
+            body = (
+                await response.json()
+                if response.content_type == "application/json"
+                else (await response.text())
+            )
+            return Answer(response.status, body, dict(response.headers))
+
+    async def project(
+        self, name: str = "Site", base_url: str = "http://127.0.0.1:9/", **extra: Any
+    ) -> dict[str, Any]:
+        answer = await self.call(
+            "POST", "/projects", json={"name": name, "base_url": base_url, **extra}
+        )
+        assert answer.status == 201, answer.body
+        return answer.data  # type: ignore[no-any-return]
+
+
+def make_config(tmp_path: Path, **tables: dict[str, Any]) -> Config:
+    overrides: dict[str, Any] = {
+        "storage": {"data_dir": tmp_path},
+        "api": {"rate_limit_per_minute": 0},
+    }
+    overrides.update(tables)
+    return load_config(environ={}, overrides=overrides)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+async def daemon(config: Config) -> AsyncIterator[Daemon]:
+    app = create_app(config)
+    async with TestServer(app, host="127.0.0.1") as server, TestClient(server) as client:
+        secret, _ = await create_key(app[DB], "test admin", "admin", None)
+        yield Daemon(app, client, secret)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aegisd.config import Config, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_loads_as_is_and_documents_every_key() -> None:
+    config = load_config(ROOT / "config.example.toml", environ={})
+    assert config.server.port == 8600
+    text = (ROOT / "config.example.toml").read_text()
+    for table, section in Config.model_fields.items():
+        assert f"[{table}]" in text, table
+        for key in section.annotation.model_fields:  # type: ignore[union-attr]
+            assert f"{key} =" in text, f"{table}.{key} is not documented"
+
+
+def test_every_field_has_a_docstring() -> None:
+    for table, section in Config.model_fields.items():
+        for key, field in section.annotation.model_fields.items():  # type: ignore[union-attr]
+            assert field.description, f"{table}.{key} has no docstring"
+
+
+def test_precedence_file_env_flags(tmp_path: Path) -> None:
+    path = tmp_path / "aegisd.toml"
+    path.write_text('[server]\nport = 8700\nhost = "127.0.0.2"\n[api]\nplan = "business"\n')
+    from_file = load_config(path, environ={})
+    assert (from_file.server.port, from_file.server.host, from_file.api.plan) == (
+        8700,
+        "127.0.0.2",
+        "business",
+    )
+
+    env = {"AEGISD_SERVER__PORT": "8701", "AEGISD_BROWSERS__HEADLESS": "false", "HOME_X": "1"}
+    from_env = load_config(path, environ=env)
+    assert from_env.server.port == 8701
+    assert from_env.server.host == "127.0.0.2"
+    assert from_env.browsers.headless is False
+
+    from_flags = load_config(path, environ=env, overrides={"server": {"port": 8702}})
+    assert from_flags.server.port == 8702
+    assert from_flags.api.plan == "business"
+
+    assert load_config(environ={}).server.port == 8600
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "named"),
+    [
+        ("[server]\nport = 70000\n", {}, "server.port"),
+        ("", {"AEGISD_SERVER__PORT": "eighty"}, "server.port"),
+        ('[api]\nplan = "gold"\n', {}, "api.plan"),
+        ("[sever]\nport = 1\n", {}, "sever"),
+        ("[server]\nprot = 1\n", {}, "server.prot"),
+        ("[server\n", {}, "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_key(
+    tmp_path: Path, toml: str, env: dict[str, str], named: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(path, environ=env)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "absent.toml", environ={})

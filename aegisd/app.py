@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -9,14 +10,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from aegisd import __version__
-from aegisd.api import keys, meta, projects
+from aegisd.api import crawls, keys, meta, projects, runs, suites
 from aegisd.auth import create_key
 from aegisd.config import Config
+from aegisd.crawling import CrawlJobs
+from aegisd.running import RunJobs
 from aegisd.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from aegisd.jobs import JobQueue
 from aegisd.openapi import build_openapi
 from aegisd.ratelimit import RateLimiter
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
-from aegisd.state import CONFIG, DB, OPENAPI, RATE_LIMITER
+from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, OPENAPI, RATE_LIMITER, RUNS
+from runner.browsers import Browsers
 from storage import Database
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,9 @@ ENDPOINTS: list[Endpoint] = [
     *meta.router.endpoints,
     *projects.router.endpoints,
     *keys.router.endpoints,
+    *crawls.router.endpoints,
+    *suites.router.endpoints,
+    *runs.router.endpoints,
 ]
 
 
@@ -64,9 +72,34 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def create_app(config: Config) -> web.Application:
-    """The aegisd application for ``config``; resources open on startup, close on cleanup."""
+async def _browsers(app: web.Application) -> AsyncIterator[None]:
+    if BROWSERS in app:  # handed in by the caller, who owns its lifetime
+        yield
+        return
+    async with Browsers(app[CONFIG].browsers) as browsers:
+        app[BROWSERS] = browsers
+        yield
+
+
+async def _jobs(app: web.Application) -> AsyncIterator[None]:
+    config, db, browsers = app[CONFIG], app[DB], app[BROWSERS]
+    app[CRAWLS] = JobQueue(CrawlJobs(db, browsers, config), config.crawler.max_concurrent_crawls)
+    app[RUNS] = JobQueue(RunJobs(db, browsers, config), config.runner.max_concurrent_runs)
+    queues = (app[CRAWLS], app[RUNS])
+    for queue in queues:
+        await queue.start()
+    yield
+    await asyncio.gather(*(queue.stop(config.server.shutdown_grace_s) for queue in queues))
+
+
+def create_app(config: Config, browsers: Browsers | None = None) -> web.Application:
+    """The aegisd application for ``config``; resources open on startup, close on cleanup.
+
+    ``browsers`` shares an already started :class:`Browsers` (tests share one per session).
+    """
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_envelope_errors])
+    if browsers is not None:
+        app[BROWSERS] = browsers
     app[CONFIG] = config
     app[RATE_LIMITER] = RateLimiter(config.api.requests_per_minute())
     app[OPENAPI] = build_openapi(ENDPOINTS, API_PREFIXES[0], __version__)
@@ -74,7 +107,7 @@ def create_app(config: Config) -> web.Application:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:
             app.router.add_route(endpoint.method, prefix + endpoint.path, endpoint.handle)
-    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.extend([_database, _browsers, _jobs])
     return app
 
 

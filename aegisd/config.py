@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from crawler.settings import CrawlerSettings
 from runner.browsers import BrowserSettings
+from runner.executor import RunnerSettings
 
 ENV_PREFIX = "AEGISD_"
 PLAN_LIMITS = {"pro": 60, "business": 300}
@@ -43,6 +45,10 @@ class ServerSettings(_Table):
     public_url: str | None = None
     """Base URL clients use to reach this daemon (for links in webhooks and CI answers);
     defaults to ``http://host:port``."""
+
+    shutdown_grace_s: float = Field(10.0, ge=0)
+    """On SIGTERM/SIGINT, seconds running crawls and runs get to finish before they are cut
+    off (cut-off jobs are re-queued and run again at the next start)."""
 
 
 class StorageSettings(_Table):
@@ -89,6 +95,8 @@ class Config(_Table):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     browsers: BrowserSettings = Field(default_factory=BrowserSettings)
+    crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
@@ -96,6 +104,10 @@ class Config(_Table):
     @property
     def database_path(self) -> Path:
         return self.storage.data_dir / "aegisd.sqlite3"
+
+    def artifacts_dir(self, run_id: str) -> Path:
+        """Where a run's screenshots and traces live."""
+        return self.storage.data_dir / "artifacts" / run_id
 
     @property
     def base_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 import typing
 from typing import Any
 
@@ -23,11 +24,17 @@ _ERRORS = {
 }
 
 
+def _is_stream(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, web.StreamResponse)
+
+
 def _response_type(endpoint: Endpoint) -> Any:
     returns = endpoint.returns
+    if isinstance(returns, types.UnionType):  # `Model | web.Response`: the JSON answer
+        [returns] = [arg for arg in typing.get_args(returns) if not _is_stream(arg)]
     if typing.get_origin(returns) is Page:
         return PageEnvelope[typing.get_args(returns)[0]]  # type: ignore[misc]
-    if isinstance(returns, type) and issubclass(returns, web.StreamResponse):
+    if _is_stream(returns):
         return None
     return Envelope[returns] if endpoint.envelope else returns  # type: ignore[valid-type]
 

@@ -8,12 +8,17 @@ from aiohttp import web
 
 from aegisd.auth import Principal
 from aegisd.config import Config
+from aegisd.jobs import JobQueue
 from aegisd.ratelimit import RateLimiter
+from runner.browsers import Browsers
 from storage import Database
 
 CONFIG = web.AppKey("config", Config)
 DB = web.AppKey("db", Database)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
+BROWSERS = web.AppKey("browsers", Browsers)
+CRAWLS = web.AppKey("crawls", JobQueue)
+RUNS = web.AppKey("runs", JobQueue)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -111,6 +111,13 @@ class DatabaseCore:
             row = await cursor.fetchone()
         return row[0] if row is not None else None
 
+    @staticmethod
+    def where(table: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """``FROM table [WHERE col = ? AND ...]`` for the filters that are not ``None``."""
+        given = {column: value for column, value in filters.items() if value is not None}
+        clause = " AND ".join(f"{column} = ?" for column in given)
+        return f"FROM {table}" + (f" WHERE {clause}" if clause else ""), tuple(given.values())
+
     async def fetchpage(
         self, select: str, where: str, params: Params, order: str, limit: int, offset: int
     ) -> tuple[list[Row], int]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from storage.crawls import CrawlQueries
 from storage.keys import KeyQueries
 from storage.projects import ProjectQueries
+from storage.runs import RunQueries
+from storage.suites import SuiteQueries
 
 
-class Database(ProjectQueries, KeyQueries):
+class Database(ProjectQueries, KeyQueries, CrawlQueries, SuiteQueries, RunQueries):
     """aegisd's SQLite database: ``async with Database(path) as db``."""

@@ -30,4 +30,105 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE crawls (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
+            mode TEXT NOT NULL,
+            max_pages INTEGER NOT NULL,
+            depth INTEGER NOT NULL,
+            start_url TEXT NOT NULL,
+            generate_suite INTEGER NOT NULL,
+            options TEXT NOT NULL DEFAULT '{}',
+            pages_found INTEGER NOT NULL DEFAULT 0,
+            pages_crawled INTEGER NOT NULL DEFAULT 0,
+            broken_links_count INTEGER NOT NULL DEFAULT 0,
+            console_errors_count INTEGER NOT NULL DEFAULT 0,
+            broken_links TEXT NOT NULL DEFAULT '[]',
+            changes TEXT,
+            suite_id TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            completed_at TEXT,
+            duration INTEGER
+        );
+        CREATE INDEX crawls_project ON crawls (project_id);
+        CREATE INDEX crawls_status ON crawls (status);
+        CREATE TABLE crawl_pages (
+            crawl_id TEXT NOT NULL REFERENCES crawls(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            status INTEGER,
+            title TEXT,
+            depth INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (crawl_id, seq)
+        );
+        """,
+    ),
+    (
+        3,
+        """
+        CREATE TABLE suites (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            crawl_id TEXT REFERENCES crawls(id) ON DELETE SET NULL,
+            name TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX suites_project ON suites (project_id);
+        CREATE INDEX suites_crawl ON suites (crawl_id);
+        CREATE TABLE cases (
+            id TEXT PRIMARY KEY,
+            suite_id TEXT NOT NULL REFERENCES suites(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            definition TEXT NOT NULL
+        );
+        CREATE INDEX cases_suite ON cases (suite_id, position);
+        -- A run keeps its suite's name and cases as they were when it was triggered, so
+        -- it can run after a restart and stays readable after the suite is deleted.
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            suite_id TEXT,
+            suite_name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('queued', 'running', 'passed', 'failed', 'cancelled', 'error')),
+            browser TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            retries INTEGER NOT NULL,
+            cases TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            schedule_id TEXT,
+            ci_run_id TEXT,
+            total INTEGER NOT NULL DEFAULT 0,
+            passed INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            flaky INTEGER NOT NULL DEFAULT 0,
+            duration INTEGER,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            completed_at TEXT
+        );
+        CREATE INDEX runs_project ON runs (project_id);
+        CREATE INDEX runs_suite ON runs (suite_id);
+        CREATE INDEX runs_status ON runs (status);
+        CREATE INDEX runs_ci ON runs (ci_run_id);
+        CREATE TABLE run_results (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (run_id, position)
+        );
+        """,
+    ),
 ]

@@ -40,8 +40,9 @@ def _env() -> dict[str, str]:
 class DaemonProcess:
     """``aegisd serve`` on a free port; ``await start()``, then ``stop()`` or ``kill()``."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = {**_env(), **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra = extra
@@ -56,7 +57,7 @@ class DaemonProcess:
             stdout=self.stdout_path.open("w"),
             stderr=self.stderr_path.open("w"),
             text=True,
-            env=_env(),
+            env=self.env,
         )
 
     async def start(self, within_s: float = 30) -> None:

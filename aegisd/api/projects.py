@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
-from aegisd.state import DB, PRINCIPAL
+from aegisd.state import CONFIG, CRAWLS, DB, PRINCIPAL, RUNS
 
 router = Router()
 
@@ -50,7 +51,9 @@ class CrawlDefaults(BaseModel):
     exclude_patterns: list[str] = Field(
         default_factory=list, description="Regexes; matching URLs are not crawled."
     )
-    respect_robots_txt: bool = Field(True, description="Obey the site's robots.txt.")
+    respect_robots_txt: bool | None = Field(
+        None, description="Obey the site's robots.txt; unset follows crawler.respect_robots_txt."
+    )
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra HTTP headers sent with every request."
     )
@@ -169,5 +172,12 @@ def _validated_settings(settings: dict[str, Any]) -> CrawlDefaults:
 async def delete_project(request: web.Request, project_id: str) -> Deleted:
     """Delete a project with its crawls, suites, runs, schedules and files."""
     await load_project(request, project_id)
-    await request.app[DB].delete_project(project_id)
+    db, config = request.app[DB], request.app[CONFIG]
+    for table, queue in (("crawls", request.app[CRAWLS]), ("runs", request.app[RUNS])):
+        for job_id in await db.running_job_ids(table, project_id):
+            await queue.cancel(job_id)
+    run_ids = await db.project_run_ids(project_id)
+    await db.delete_project(project_id)
+    for run_id in run_ids:
+        shutil.rmtree(config.artifacts_dir(run_id), ignore_errors=True)
     return Deleted(id=project_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from aegisd.app import create_app
 from aegisd.auth import create_key
 from aegisd.config import Config, load_config
 from aegisd.state import DB
+from runner.browsers import Browsers
 from storage import Database
 
 
@@ -66,12 +69,33 @@ class Daemon:
         async with self.client.request(
             method, prefix + path, json=json, headers=headers, **kwargs
         ) as response:
-            body = (
-                await response.json()
-                if response.content_type == "application/json"
-                else (await response.text())
-            )
+            body: Any
+            if response.content_type == "application/json":
+                body = await response.json()
+            elif response.content_type.startswith("text/") or response.content_type.endswith("xml"):
+                body = await response.text()
+            else:
+                body = await response.read()
             return Answer(response.status, body, dict(response.headers))
+
+    async def wait_for(
+        self, path: str, done: Callable[[Any], bool], within_s: float = 60
+    ) -> Any:
+        """Poll ``GET path`` until ``done(data)``; the last data."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while True:
+            data = (await self.call("GET", path)).data
+            if done(data):
+                return data
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{path} did not get there in {within_s}s: {data}")
+            await asyncio.sleep(0.1)
+
+    async def finished(self, path: str, within_s: float = 60) -> Any:
+        """Poll until the job at ``path`` is in a final state."""
+        return await self.wait_for(
+            path, lambda data: data["status"] not in ("queued", "running"), within_s
+        )
 
     async def project(
         self, name: str = "Site", base_url: str = "http://127.0.0.1:9/", **extra: Any
@@ -97,9 +121,16 @@ def config(tmp_path: Path) -> Config:
     return make_config(tmp_path)
 
 
-@pytest.fixture
-async def daemon(config: Config) -> AsyncIterator[Daemon]:
-    app = create_app(config)
+@asynccontextmanager
+async def running(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
+    """A daemon app for ``config`` on a free port, with an admin key."""
+    app = create_app(config, browsers)
     async with TestServer(app, host="127.0.0.1") as server, TestClient(server) as client:
         secret, _ = await create_key(app[DB], "test admin", "admin", None)
         yield Daemon(app, client, secret)
+
+
+@pytest.fixture
+async def daemon(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
+    async with running(config, browsers) as started:
+        yield started

@@ -6,20 +6,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-
-from aegisd.app import create_app
-from aegisd.auth import create_key
-from aegisd.state import DB
-from tests.api.conftest import Daemon, make_config
+from runner.browsers import Browsers
+from tests.api.conftest import Daemon, make_config, running
 
 
 @pytest.fixture
-async def limited(tmp_path: Path) -> AsyncIterator[Daemon]:
-    app = create_app(make_config(tmp_path, api={"rate_limit_per_minute": 3}))
-    async with TestServer(app, host="127.0.0.1") as server, TestClient(server) as client:
-        secret, _ = await create_key(app[DB], "admin", "admin", None)
-        yield Daemon(app, client, secret)
+async def limited(tmp_path: Path, browsers: Browsers) -> AsyncIterator[Daemon]:
+    async with running(make_config(tmp_path, api={"rate_limit_per_minute": 3}), browsers) as daemon:
+        yield daemon
 
 
 async def test_headers_and_real_429(limited: Daemon) -> None:

@@ -1,0 +1,259 @@
+"""Test runs: execute a suite in a browser; results, artifacts, JUnit and HTML reports."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from aegisd.api.projects import Deleted, http_url
+from aegisd.api.suites import load_suite
+from aegisd.envelope import Page, PageQuery
+from aegisd.errors import BrowserUnavailable, Conflict, NotFound, ValidationFailed
+from aegisd.routing import Router
+from aegisd.state import BROWSERS, CONFIG, DB, PRINCIPAL, RUNS
+from runner.browsers import BrowserName
+from runner.errors import BrowserNotAvailable
+from runner.junit import render_junit
+from runner.report import render_report
+from runner.results import CaseError, CaseResult, StepResult
+from storage.ids import from_iso
+
+router = Router()
+
+RunStatus = Literal["queued", "running", "passed", "failed", "cancelled", "error"]
+_ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite_id: str
+    browser: BrowserName = "chromium"
+    base_url: str | None = Field(None, description="Run against another deployment.")
+    retries: int | None = Field(None, ge=0, le=3, description="Default: runner.retries.")
+    case_ids: list[str] | None = Field(None, min_length=1, description="Run only these cases.")
+
+
+class RunQuery(PageQuery):
+    suite_id: str | None = None
+    project_id: str | None = None
+    status: RunStatus | None = None
+
+
+class Run(BaseModel):
+    id: str
+    suite_id: str | None
+    status: RunStatus
+    browser: str
+    passed: int
+    failed: int
+    skipped: int
+    duration: int | None
+    started_at: str | None
+    completed_at: str | None
+    project_id: str
+    suite_name: str
+    total: int
+    flaky: int
+    trigger: Literal["api", "schedule", "ci"]
+    schedule_id: str | None
+    base_url: str
+    error: str | None
+    created_at: str
+    report_url: str
+
+
+class RunCaseResult(BaseModel):
+    case_id: str
+    name: str
+    status: Literal["passed", "failed", "skipped"]
+    duration: int
+    attempts: int
+    flaky: bool
+    error: CaseError | None
+    skip_reason: str | None
+    screenshot: str | None = Field(description="Artifact URL of the screenshot, if kept.")
+    trace: str | None = Field(description="Artifact URL of the Playwright trace, if kept.")
+    steps: list[StepResult]
+
+
+class RunDetail(Run):
+    results: list[RunCaseResult]
+
+
+def run_view(request: web.Request, row: dict[str, Any]) -> Run:
+    """A run row as the API shows it."""
+    return Run.model_validate({**row, "report_url": run_url(request, row["id"]) + "/report"})
+
+
+def run_url(request: web.Request, run_id: str) -> str:
+    return f"{request.app[CONFIG].base_url}/v1/runs/{run_id}"
+
+
+async def load_run(request: web.Request, run_id: str) -> dict[str, Any]:
+    """The run's row if it exists and the key may see it; 404/403 otherwise."""
+    row = await request.app[DB].get_run(run_id)
+    if row is None:
+        raise NotFound(f"run {run_id} not found")
+    request[PRINCIPAL].check_project(row["project_id"])
+    return row
+
+
+async def queue_run(
+    request: web.Request, body: RunCreate, trigger: str, ci_run_id: str | None = None
+) -> dict[str, Any]:
+    """Check and store a run of ``body.suite_id`` as ``queued``; the stored row."""
+    suite = await load_suite(request, body.suite_id)
+    try:
+        request.app[BROWSERS].check_available(body.browser)
+    except BrowserNotAvailable as exc:
+        raise BrowserUnavailable(str(exc)) from None
+    base_url = suite["base_url"]
+    if body.base_url is not None:
+        try:
+            base_url = http_url(body.base_url)
+        except ValueError as exc:
+            raise ValidationFailed.field("base_url", str(exc)) from None
+    db = request.app[DB]
+    cases = await db.suite_cases(suite["id"])
+    if body.case_ids is not None:
+        unknown = sorted(set(body.case_ids) - {case["id"] for case in cases})
+        if unknown:
+            raise ValidationFailed.field("case_ids", f"not in suite {suite['id']}: {', '.join(unknown)}")
+        cases = [case for case in cases if case["id"] in body.case_ids]
+    row = await db.create_run(
+        project_id=suite["project_id"],
+        suite_id=suite["id"],
+        suite_name=suite["name"],
+        browser=body.browser,
+        base_url=base_url,
+        retries=request.app[CONFIG].runner.retries if body.retries is None else body.retries,
+        cases=cases,
+        trigger=trigger,
+        ci_run_id=ci_run_id,
+    )
+    request.app[RUNS].wake()
+    return row
+
+
+def _results(request: web.Request, run_id: str, stored: list[dict[str, Any]]) -> list[RunCaseResult]:
+    base = run_url(request, run_id) + "/artifacts/"
+    return [
+        RunCaseResult.model_validate(
+            {
+                **result,
+                "screenshot": result["screenshot"] and base + result["screenshot"],
+                "trace": result["trace"] and base + result["trace"],
+            }
+        )
+        for result in stored
+    ]
+
+
+@router.get("/runs")
+async def list_runs(request: web.Request, query: RunQuery) -> Page[Run]:
+    """List test runs, newest first; filter by suite, project and status."""
+    principal = request[PRINCIPAL]
+    if query.project_id is not None:
+        principal.check_project(query.project_id)
+    rows, total = await request.app[DB].list_runs(
+        query.size,
+        query.offset,
+        project_id=query.project_id or principal.project_id,
+        suite_id=query.suite_id,
+        status=query.status,
+    )
+    return Page([run_view(request, row) for row in rows], total, query)
+
+
+@router.get("/runs/{run_id}")
+async def get_run(request: web.Request, run_id: str) -> RunDetail:
+    """Get a run with each case's result."""
+    row = await load_run(request, run_id)
+    results = _results(request, run_id, await request.app[DB].run_results(run_id))
+    return RunDetail.model_validate({**run_view(request, row).model_dump(), "results": results})
+
+
+@router.post("/runs", status=201)
+async def create_run(request: web.Request, body: RunCreate) -> Run:
+    """Queue a run of a suite in a browser."""
+    return run_view(request, await queue_run(request, body, "api"))
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel_run(request: web.Request, run_id: str) -> Run:
+    """Cancel a queued or running run; cases not finished are reported skipped."""
+    row = await load_run(request, run_id)
+    db, queue = request.app[DB], request.app[RUNS]
+    for _ in range(50):
+        if row["status"] not in ("queued", "running"):
+            raise Conflict(f"run {run_id} is already {row['status']}")
+        if await db.cancel_queued("runs", run_id) or await queue.cancel(run_id):
+            break
+        await asyncio.sleep(0.02)  # claimed a moment ago and not yet under way
+        row = await load_run(request, run_id)
+    return run_view(request, await load_run(request, run_id))
+
+
+@router.delete("/runs/{run_id}")
+async def delete_run(request: web.Request, run_id: str) -> Deleted:
+    """Delete a finished run with its results and artifacts."""
+    row = await load_run(request, run_id)
+    if row["status"] in ("queued", "running"):
+        raise Conflict(f"run {run_id} is {row['status']}: cancel it first")
+    await request.app[DB].delete_run(run_id)
+    shutil.rmtree(request.app[CONFIG].artifacts_dir(run_id), ignore_errors=True)
+    return Deleted(id=run_id)
+
+
+async def _stored_results(request: web.Request, run_id: str) -> tuple[dict[str, Any], list[CaseResult]]:
+    row = await load_run(request, run_id)
+    stored = await request.app[DB].run_results(run_id)
+    return row, [CaseResult.model_validate(result) for result in stored]
+
+
+@router.get("/runs/{run_id}/junit", content_type="application/xml")
+async def run_junit(request: web.Request, run_id: str) -> web.Response:
+    """The run's results as JUnit XML."""
+    row, results = await _stored_results(request, run_id)
+    started = from_iso(row["started_at"]) if row["started_at"] else None
+    xml = render_junit(results, suite_name=row["suite_name"], timestamp=started)
+    return web.Response(text=xml, content_type="application/xml")
+
+
+@router.get("/runs/{run_id}/report", content_type="text/html")
+async def run_report(request: web.Request, run_id: str) -> web.Response:
+    """The run as one self-contained HTML page, screenshots embedded."""
+    row, results = await _stored_results(request, run_id)
+    details = {
+        "Run": row["id"],
+        "Status": row["status"],
+        "Suite": row["suite_name"],
+        "Base URL": row["base_url"],
+        "Browser": row["browser"],
+        "Started": row["started_at"] or "-",
+    }
+    html = render_report(
+        results,
+        title=f"{row['suite_name']}: {row['status']}",
+        artifacts_dir=request.app[CONFIG].artifacts_dir(run_id),
+        details=details,
+        artifact_href=lambda name: f"artifacts/{name}",
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+@router.get("/runs/{run_id}/artifacts/{name}", content_type="application/octet-stream")
+async def run_artifact(request: web.Request, run_id: str, name: str) -> web.FileResponse:
+    """A screenshot or trace of the run."""
+    await load_run(request, run_id)
+    directory = request.app[CONFIG].artifacts_dir(run_id).resolve()
+    path = (directory / name).resolve()
+    if not _ARTIFACT_NAME.match(name) or path.parent != directory or not path.is_file():
+        raise NotFound(f"artifact {name} of run {run_id} not found")
+    return web.FileResponse(path)

@@ -1,0 +1,99 @@
+"""The run job: executes a claimed run's cases in the browser and stores the results."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from aegisd.config import Config
+from aegisd.jobs import Row
+from runner.browsers import Browsers
+from runner.errors import BrowserNotAvailable
+from runner.executor import Execution
+from runner.results import CaseResult, RunCounts
+from runner.steps import Case
+from storage import Database
+
+
+class RunJobs:
+    """The ``runs`` job kind for :class:`aegisd.jobs.JobQueue`."""
+
+    name = "runs"
+
+    def __init__(self, db: Database, browsers: Browsers, config: Config) -> None:
+        self.db = db
+        self.browsers = browsers
+        self.config = config
+        self._executions: dict[str, Execution] = {}
+
+    async def requeue_interrupted(self) -> int:
+        return await self.db.requeue_running("runs")
+
+    async def claim(self) -> Row | None:
+        return await self.db.claim_run()
+
+    async def cancelled(self, row: Row) -> None:
+        execution = self._executions.pop(row["id"], None)
+        results = execution.results if execution is not None else []
+        await self._finish(row, "cancelled", results, error="cancelled by request")
+
+    async def failed(self, row: Row, error: str) -> None:
+        execution = self._executions.pop(row["id"], None)
+        await self._finish(row, "error", execution.results if execution else [], error)
+
+    async def run(self, row: Row) -> None:
+        run_id = row["id"]
+        artifacts = self.config.artifacts_dir(run_id)
+        shutil.rmtree(artifacts, ignore_errors=True)  # a re-queued run starts from scratch
+        positions = {case["id"]: n for n, case in enumerate(row["cases"])}
+
+        async def on_result(result: CaseResult) -> None:
+            await self.db.add_run_result(
+                run_id, positions[result.case_id], result.model_dump(mode="json")
+            )
+
+        execution = Execution(
+            self.browsers,
+            [Case.model_validate(case) for case in row["cases"]],
+            base_url=row["base_url"],
+            settings=self.config.runner,
+            artifacts_dir=artifacts,
+            browser=row["browser"],
+            retries=row["retries"],
+            on_result=on_result,
+        )
+        self._executions[run_id] = execution
+        started = time.monotonic()
+        error: str | None = None
+        try:
+            results = await execution.run()
+            status = "failed" if RunCounts.of(results).failed else "passed"
+        except BrowserNotAvailable as exc:
+            status, error = "error", str(exc)
+        # Left registered when cancelled or failed: cancelled()/failed() read the results.
+        self._executions.pop(run_id, None)
+        duration = round((time.monotonic() - started) * 1000)
+        await self._finish(row, status, execution.results, error, duration)
+
+    async def _finish(
+        self,
+        row: Row,
+        status: str,
+        results: list[CaseResult],
+        error: str | None = None,
+        duration: int | None = None,
+    ) -> None:
+        counts = RunCounts.of(results)
+        fields = {} if duration is None else {"duration": duration}
+        await self.db.finish_run(
+            row["id"],
+            status,
+            [result.model_dump(mode="json") for result in results],
+            total=counts.total,
+            passed=counts.passed,
+            failed=counts.failed,
+            skipped=counts.skipped,
+            flaky=counts.flaky,
+            error=error,
+            **fields,
+        )

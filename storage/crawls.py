@@ -1,0 +1,96 @@
+"""Queries on crawls and the pages they found."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.connection import Row
+from storage.ids import new_id, utc_now
+from storage.jobs import JobQueries, decode_job
+
+_COLUMNS = (
+    "id, project_id, status, mode, max_pages, depth, start_url, generate_suite, options, "
+    "pages_found, pages_crawled, broken_links_count, console_errors_count, broken_links, "
+    "changes, suite_id, error, created_at, started_at, completed_at, duration"
+)
+
+
+def _crawl(row: Row | None) -> Row | None:
+    return decode_job("crawls", row)
+
+
+class CrawlQueries(JobQueries):
+    async def create_crawl(
+        self,
+        project_id: str,
+        mode: str,
+        max_pages: int,
+        depth: int,
+        start_url: str,
+        generate_suite: bool,
+        options: dict[str, Any],
+    ) -> Row:
+        crawl_id = new_id("crawl")
+        await self.execute(
+            "INSERT INTO crawls (id, project_id, status, mode, max_pages, depth, start_url, "
+            "generate_suite, options, created_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            (crawl_id, project_id, mode, max_pages, depth, start_url, int(generate_suite),
+             json.dumps(options), utc_now()),
+        )  # fmt: skip
+        return await self.get_crawl(crawl_id)  # type: ignore[return-value]
+
+    async def get_crawl(self, crawl_id: str) -> Row | None:
+        return _crawl(await self.fetchone(f"SELECT {_COLUMNS} FROM crawls WHERE id = ?", (crawl_id,)))
+
+    async def list_crawls(
+        self, limit: int, offset: int, *, project_id: str | None, status: str | None
+    ) -> tuple[list[Row], int]:
+        where, params = self.where("crawls", {"project_id": project_id, "status": status})
+        rows, total = await self.fetchpage(_COLUMNS, where, params, "rowid DESC", limit, offset)
+        return [_crawl(row) for row in rows], total  # type: ignore[misc]
+
+    async def claim_crawl(self) -> Row | None:
+        """Mark the oldest queued crawl running and return it."""
+        return await self.claim_job("crawls", _COLUMNS)
+
+    async def finish_crawl(self, crawl_id: str, status: str, **fields: Any) -> None:
+        await self.finish_job("crawls", crawl_id, status, fields)
+
+    async def set_crawl_progress(self, crawl_id: str, pages_found: int, pages_crawled: int) -> None:
+        await self.execute(
+            "UPDATE crawls SET pages_found = ?, pages_crawled = ? WHERE id = ? AND status = 'running'",
+            (pages_found, pages_crawled, crawl_id),
+        )
+
+    async def add_crawl_page(
+        self, crawl_id: str, seq: int, url: str, status: int | None, title: str | None,
+        depth: int, data: dict[str, Any],
+    ) -> None:  # fmt: skip
+        await self.execute(
+            "INSERT INTO crawl_pages (crawl_id, seq, url, status, title, depth, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (crawl_id, seq, url, status, title, depth, json.dumps(data)),
+        )
+
+    async def list_crawl_pages(self, crawl_id: str, limit: int, offset: int) -> tuple[list[Row], int]:
+        where, params = self.where("crawl_pages", {"crawl_id": crawl_id})
+        rows, total = await self.fetchpage("data", where, params, "seq", limit, offset)
+        return [json.loads(row["data"]) for row in rows], total
+
+    async def crawl_pages(self, crawl_id: str) -> list[Row]:
+        """Every page of a crawl, in crawl order."""
+        rows = await self.fetchall(
+            "SELECT data FROM crawl_pages WHERE crawl_id = ? ORDER BY seq", (crawl_id,)
+        )
+        return [json.loads(row["data"]) for row in rows]
+
+    async def previous_completed_crawl(self, project_id: str, crawl_id: str) -> Row | None:
+        """The project's last completed crawl created before ``crawl_id``."""
+        return _crawl(
+            await self.fetchone(
+                f"SELECT {_COLUMNS} FROM crawls WHERE project_id = ? AND status = 'completed' "
+                "AND rowid < (SELECT rowid FROM crawls WHERE id = ?) ORDER BY rowid DESC LIMIT 1",
+                (project_id, crawl_id),
+            )
+        )

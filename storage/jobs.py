@@ -1,0 +1,93 @@
+"""Job-row transitions shared by crawls and runs: claim, re-queue, cancel, finish.
+
+Both tables have ``id, status, started_at, completed_at, duration`` and a child
+table of partial results keyed by the job's id; the lifecycle is
+``queued -> running -> <final>``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from storage.connection import DatabaseCore, Row
+from storage.ids import from_iso, utc_now
+
+# table -> (its child results table and key column, columns reset on re-queue, JSON columns)
+_JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "crawls": ("crawl_pages", "crawl_id", "pages_found = 0, pages_crawled = 0",
+               ("options", "broken_links", "changes")),
+    "runs": ("run_results", "run_id",
+             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0", ("cases",)),
+}  # fmt: skip
+
+
+def _duration_ms(started_at: str | None, completed_at: str) -> int | None:
+    if started_at is None:
+        return None
+    return int((from_iso(completed_at) - from_iso(started_at)).total_seconds() * 1000)
+
+
+def decode_job(table: str, row: Row | None) -> Row | None:
+    """Decode the JSON columns of a crawls/runs row."""
+    if row is not None:
+        for column in _JOBS[table][3]:
+            if row.get(column) is not None:
+                row[column] = json.loads(row[column])
+    return row
+
+
+class JobQueries(DatabaseCore):
+    async def claim_job(self, table: str, columns: str) -> Row | None:
+        """Mark the oldest queued row of ``table`` running and return it."""
+        async with self.write() as conn, conn.execute(
+            f"UPDATE {table} SET status = 'running', started_at = ? WHERE id = "
+            f"(SELECT id FROM {table} WHERE status = 'queued' ORDER BY rowid LIMIT 1) "
+            f"RETURNING {columns}",
+            (utc_now(),),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return decode_job(table, dict(row)) if row is not None else None
+
+    async def requeue_running(self, table: str) -> int:
+        """Put running rows back to queued, discarding their partial results."""
+        results, key, reset, _ = _JOBS[table]
+        async with self.write() as conn:
+            await conn.execute(
+                f"DELETE FROM {results} WHERE {key} IN "
+                f"(SELECT id FROM {table} WHERE status = 'running')"
+            )
+            cursor = await conn.execute(
+                f"UPDATE {table} SET status = 'queued', started_at = NULL, {reset} "
+                "WHERE status = 'running'"
+            )
+            return cursor.rowcount
+
+    async def cancel_queued(self, table: str, job_id: str) -> bool:
+        """Cancel a row that has not started; False if it is no longer queued."""
+        changed = await self.execute(
+            f"UPDATE {table} SET status = 'cancelled', completed_at = ? "
+            "WHERE id = ? AND status = 'queued'",
+            (utc_now(), job_id),
+        )
+        return changed > 0
+
+    async def running_job_ids(self, table: str, project_id: str) -> list[str]:
+        """Ids of the project's ``running`` rows in ``table``."""
+        rows = await self.fetchall(
+            f"SELECT id FROM {table} WHERE project_id = ? AND status = 'running'", (project_id,)
+        )
+        return [row["id"] for row in rows]
+
+    async def finish_job(self, table: str, job_id: str, status: str, fields: dict[str, Any]) -> None:
+        """Record a final ``status`` with ``fields`` (JSON columns as Python values).
+
+        ``duration`` defaults to the time since ``started_at``.
+        """
+        started_at = await self.fetchval(f"SELECT started_at FROM {table} WHERE id = ?", (job_id,))
+        now = utc_now()
+        values = {k: json.dumps(v) if k in _JOBS[table][3] else v for k, v in fields.items()}
+        values.update(status=status, completed_at=now)
+        values.setdefault("duration", _duration_ms(started_at, now))
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        await self.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), job_id))

@@ -1,0 +1,208 @@
+"""The runs API: real runs of hand-written suites against fixture sites."""
+
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from aegisd.state import CONFIG
+from runner.browsers import Browsers
+from tests.api.conftest import Daemon, make_config, running
+from tests.api.test_suites import CASES, make_suite
+from tests.conftest import ServeApp
+from tests.daemon import DaemonProcess
+from tests.sites import Site, page
+
+WRONG_TITLE: dict[str, Any] = {
+    "name": "About has the right title",
+    "type": "smoke",
+    "steps": [
+        {"action": "goto", "url": "/about"},
+        {"action": "expect_title", "value": "About the company"},
+    ],
+}
+DISABLED: dict[str, Any] = {**CASES[0], "name": "Disabled", "enabled": False}
+
+
+def site_pages(title: str = "About") -> dict[str, str]:
+    return {"/": page("Home", '<a href="/about">About</a>'), "/about": page(title)}
+
+
+async def _run(daemon: Daemon, suite_id: str, **body: Any) -> dict[str, Any]:
+    answer = await daemon.call("POST", "/runs", json={"suite_id": suite_id, **body})
+    assert answer.status == 201, answer.body
+    return answer.data  # type: ignore[no-any-return]
+
+
+async def test_passing_run(daemon: Daemon, serve: ServeApp) -> None:
+    base = await serve(Site(site_pages()).app())
+    project = await daemon.project(base_url=base)
+    suite = await make_suite(daemon, project["id"], [*CASES, DISABLED])
+    queued = await _run(daemon, suite["id"])
+    assert queued["status"] == "queued" and queued["trigger"] == "api"
+    assert queued["total"] == 3 and queued["browser"] == "chromium"
+    run = await daemon.finished(f"/runs/{queued['id']}")
+    assert run["status"] == "passed", run
+    assert (run["passed"], run["failed"], run["skipped"], run["flaky"]) == (2, 0, 1, 0)
+    assert run["duration"] > 0 and run["started_at"] and run["completed_at"]
+    assert [r["status"] for r in run["results"]] == ["passed", "passed", "skipped"]
+    assert [r["case_id"] for r in run["results"]] == [c["id"] for c in suite["cases"]]
+    assert all(r["screenshot"] is None and r["trace"] is None for r in run["results"])
+    listing = await daemon.call("GET", f"/runs?suite_id={suite['id']}&status=passed")
+    assert [r["id"] for r in listing.data] == [run["id"]]
+
+
+async def test_failing_run_records_step_error_and_artifacts(daemon: Daemon, serve: ServeApp) -> None:
+    base = await serve(Site(site_pages()).app())
+    project = await daemon.project(base_url=base)
+    suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE])
+    run = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    assert run["status"] == "failed" and (run["passed"], run["failed"]) == (1, 1)
+    failed = run["results"][1]
+    assert failed["error"]["step_index"] == 1 and failed["error"]["action"] == "expect_title"
+    assert "About the company" in failed["error"]["message"] and "About" in failed["error"]["message"]
+    for artifact in (failed["screenshot"], failed["trace"]):
+        assert artifact.startswith(daemon.app[CONFIG].base_url + f"/v1/runs/{run['id']}/artifacts/")
+        path = "/" + artifact.split("/v1/", 1)[1]
+        fetched = await daemon.call("GET", path)
+        assert fetched.status == 200, artifact
+        assert (await daemon.call("GET", path, key="")).status == 401
+    screenshot = await daemon.call("GET", "/" + failed["screenshot"].split("/v1/", 1)[1])
+    assert screenshot.body.startswith(b"\x89PNG")
+
+    junit = await daemon.call("GET", f"/runs/{run['id']}/junit")
+    root = ET.fromstring(junit.body)
+    assert root.attrib["tests"] == "2" and root.attrib["failures"] == "1"
+    cases = root.findall(".//testcase")
+    assert [c.attrib["name"] for c in cases] == ["Home loads", "About has the right title"]
+    assert cases[1].find("failure") is not None
+
+    report = await daemon.call("GET", f"/runs/{run['id']}/report")
+    assert report.status == 200 and "data:image/png;base64," in report.body
+    assert "About has the right title" in report.body
+
+
+@pytest.mark.parametrize("name", ["..%2F..%2Faegisd.sqlite3", "..", ".hidden", "nope.png"])
+async def test_artifact_paths_cannot_escape(daemon: Daemon, serve: ServeApp, name: str) -> None:
+    base = await serve(Site(site_pages()).app())
+    project = await daemon.project(base_url=base)
+    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    run = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    answer = await daemon.call("GET", f"/runs/{run['id']}/artifacts/{name}")
+    assert answer.status == 404
+
+
+async def test_base_url_override_case_ids_and_retries(daemon: Daemon, serve: ServeApp) -> None:
+    healthy = await serve(Site(site_pages("About the company")).app())
+    project = await daemon.project(base_url="http://127.0.0.1:9/")
+    suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE])
+    only = suite["cases"][1]["id"]
+    run = await daemon.finished(
+        f"/runs/{(await _run(daemon, suite['id'], base_url=healthy, case_ids=[only], retries=2))['id']}"
+    )
+    assert run["status"] == "passed" and run["base_url"] == healthy
+    assert [r["case_id"] for r in run["results"]] == [only]
+    assert run["results"][0]["attempts"] == 1
+
+    bad = await daemon.call("POST", "/runs", json={"suite_id": suite["id"], "case_ids": ["case_x"]})
+    assert bad.status == 400 and bad.error["details"][0]["field"] == "case_ids"
+
+
+async def test_trigger_errors(daemon: Daemon, browsers: Browsers) -> None:
+    project = await daemon.project()
+    suite = await make_suite(daemon, project["id"])
+    assert (await daemon.call("POST", "/runs", json={"suite_id": "suite_nope00000000"})).status == 404
+    for body, field in [
+        ({"suite_id": suite["id"], "browser": "safari"}, "browser"),
+        ({"suite_id": suite["id"], "retries": 4}, "retries"),
+        ({"suite_id": suite["id"], "base_url": "ftp://x"}, "base_url"),
+    ]:
+        answer = await daemon.call("POST", "/runs", json=body)
+        assert answer.status == 400 and answer.error["details"][0]["field"] == field
+    try:
+        browsers.check_available("firefox")
+    except Exception:
+        answer = await daemon.call("POST", "/runs", json={"suite_id": suite["id"], "browser": "firefox"})
+        assert answer.status == 400 and answer.error["code"] == "BROWSER_NOT_AVAILABLE"
+        assert "playwright install firefox" in answer.error["message"]
+    assert (await daemon.call("GET", "/runs")).body["pagination"]["total"] == 0
+    assert (await daemon.call("GET", "/runs/run_nope00000000")).status == 404
+
+
+async def test_cancel_and_concurrency_limit(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
+    slow = await serve(Site(site_pages(), delay_s=1.0).app())
+    config = make_config(tmp_path, runner={"max_concurrent_runs": 1, "workers": 1})
+    async with running(config, browsers) as daemon:
+        project = await daemon.project(base_url=slow)
+        suite = await make_suite(daemon, project["id"], [CASES[0]] * 1 + [CASES[1]] * 3)
+        first, second = await _run(daemon, suite["id"]), await _run(daemon, suite["id"])
+        await daemon.wait_for(f"/runs/{first['id']}", lambda r: r["status"] == "running")
+        assert (await daemon.call("GET", f"/runs/{second['id']}")).data["status"] == "queued"
+        cancelled = await daemon.call("POST", f"/runs/{first['id']}/cancel")
+        assert cancelled.data["status"] == "cancelled"
+        detail = (await daemon.call("GET", f"/runs/{first['id']}")).data
+        assert detail["skipped"] >= 1 and len(detail["results"]) == 4
+        assert (await daemon.call("POST", f"/runs/{first['id']}/cancel")).status == 409
+        await daemon.wait_for(f"/runs/{second['id']}", lambda r: r["status"] == "running")
+        await daemon.call("POST", f"/runs/{second['id']}/cancel")
+
+
+async def test_artifacts_go_with_their_run_and_project(daemon: Daemon, serve: ServeApp) -> None:
+    base = await serve(Site(site_pages()).app())
+    project = await daemon.project(base_url=base)
+    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    first = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    second = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    config = daemon.app[CONFIG]
+    assert any(config.artifacts_dir(first["id"]).iterdir())
+    await daemon.call("DELETE", f"/suites/{suite['id']}")  # runs stay as history
+    assert (await daemon.call("GET", f"/runs/{first['id']}")).data["suite_id"] == suite["id"]
+    assert (await daemon.call("DELETE", f"/runs/{first['id']}")).status == 200
+    assert not config.artifacts_dir(first["id"]).exists()
+    assert (await daemon.call("GET", f"/runs/{first['id']}")).status == 404
+    await daemon.call("DELETE", f"/projects/{project['id']}")
+    assert not config.artifacts_dir(second["id"]).exists()
+    assert (await daemon.call("GET", f"/runs/{second['id']}")).status == 404
+
+
+async def test_kill_9_mid_run_requeues_and_finishes(tmp_path: Path, serve: ServeApp) -> None:
+    slow = await serve(Site(site_pages(), delay_s=0.5).app())
+    data = tmp_path / "data"
+    unlimited = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
+    daemon = DaemonProcess(data, env=unlimited)
+    await daemon.start()
+    key = daemon.stdout.split("(shown once): ")[1].split()[0]
+    headers = {"Authorization": f"Bearer {key}"}
+    async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
+        async with http.post("projects", json={"name": "p", "base_url": slow}) as r:
+            project = (await r.json())["data"]
+        body = {"project_id": project["id"], "name": "s", "cases": [CASES[1]] * 6}
+        async with http.post("suites", json=body) as r:
+            suite = (await r.json())["data"]
+        async with http.post("runs", json={"suite_id": suite["id"]}) as r:
+            run_id = (await r.json())["data"]["id"]
+        while True:
+            async with http.get(f"runs/{run_id}") as r:
+                run = (await r.json())["data"]
+            if run["status"] == "running" and run["results"]:
+                break
+            await asyncio.sleep(0.05)
+        daemon.kill()
+    restarted = DaemonProcess(data, env=unlimited)
+    await restarted.start()
+    try:
+        async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
+            for _ in range(600):
+                async with http.get(f"runs/{run_id}") as r:
+                    run = (await r.json())["data"]
+                if run["status"] not in ("queued", "running"):
+                    break
+                await asyncio.sleep(0.1)
+        assert run["status"] == "passed" and run["passed"] == 6
+    finally:
+        assert restarted.stop() == 0

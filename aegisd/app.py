@@ -14,13 +14,14 @@ from aegisd.api import crawls, keys, meta, projects, runs, suites
 from aegisd.auth import create_key
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
-from aegisd.running import RunJobs
 from aegisd.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from aegisd.jobs import JobQueue
 from aegisd.openapi import build_openapi
+from aegisd.progress import CrawlProgress
 from aegisd.ratelimit import RateLimiter
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
-from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, OPENAPI, RATE_LIMITER, RUNS
+from aegisd.running import RunJobs
+from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, OPENAPI, PROGRESS, RATE_LIMITER, RUNS
 from runner.browsers import Browsers
 from storage import Database
 
@@ -83,7 +84,8 @@ async def _browsers(app: web.Application) -> AsyncIterator[None]:
 
 async def _jobs(app: web.Application) -> AsyncIterator[None]:
     config, db, browsers = app[CONFIG], app[DB], app[BROWSERS]
-    app[CRAWLS] = JobQueue(CrawlJobs(db, browsers, config), config.crawler.max_concurrent_crawls)
+    crawl_jobs = CrawlJobs(db, browsers, config, app[PROGRESS])
+    app[CRAWLS] = JobQueue(crawl_jobs, config.crawler.max_concurrent_crawls)
     app[RUNS] = JobQueue(RunJobs(db, browsers, config), config.runner.max_concurrent_runs)
     queues = (app[CRAWLS], app[RUNS])
     for queue in queues:
@@ -103,6 +105,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
     app[CONFIG] = config
     app[RATE_LIMITER] = RateLimiter(config.api.requests_per_minute())
     app[OPENAPI] = build_openapi(ENDPOINTS, API_PREFIXES[0], __version__)
+    app[PROGRESS] = CrawlProgress()
     for endpoint in ENDPOINTS:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:

@@ -1,4 +1,5 @@
-"""The crawl job: runs the crawler for a claimed crawl row and stores what it finds."""
+"""The crawl job: runs the crawler for a claimed crawl row, stores what it finds and
+generates the suite."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ from typing import Any
 
 from aegisd.config import Config
 from aegisd.jobs import Row
+from aegisd.progress import CrawlProgress
+from crawler.changes import compare_crawls
 from crawler.engine import crawl
 from crawler.errors import CrawlerError
+from crawler.generate import generate_suite, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable
 from storage import Database
+
+# Phases reported as `ai_generation_progress` (the AegisRunner CLI's names).
+_PHASES = {
+    "analyzing": ("Analyzing crawled pages", 10),
+    "generating": ("Generating test cases", 50),
+    "saving": ("Saving the test suite", 90),
+    "done": ("Test suite ready", 100),
+}
 
 
 class CrawlJobs:
@@ -19,10 +31,13 @@ class CrawlJobs:
 
     name = "crawls"
 
-    def __init__(self, db: Database, browsers: Browsers, config: Config) -> None:
+    def __init__(
+        self, db: Database, browsers: Browsers, config: Config, progress: CrawlProgress
+    ) -> None:
         self.db = db
         self.browsers = browsers
         self.config = config
+        self.progress = progress
 
     async def requeue_interrupted(self) -> int:
         return await self.db.requeue_running("crawls")
@@ -50,20 +65,25 @@ class CrawlJobs:
 
         async def on_page(page: PageResult) -> None:
             nonlocal stored
+            data = page.model_dump(mode="json")
             await self.db.add_crawl_page(
-                crawl_id, stored, page.url, page.status, page.title, page.depth,
-                page.model_dump(mode="json"),
+                crawl_id, stored, page.url, page.status, page.title, page.depth, data
             )
             stored += 1
 
         async def on_progress(found: int, crawled: int) -> None:
             await self.db.set_crawl_progress(crawl_id, found, crawled)
+            self.progress.publish(
+                crawl_id, "crawl_progress", {"pagesFound": found, "pagesCrawled": crawled}
+            )
 
+        self.progress.publish(crawl_id, "crawl_progress", {"pagesFound": 0, "pagesCrawled": 0})
         try:
             result = await crawl(self.browsers, options, on_page=on_page, on_progress=on_progress)
         except (CrawlerError, BrowserNotAvailable) as exc:
             await self.failed(row, str(exc))
             return
+        suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
         await self._finish(
             row,
             "completed",
@@ -73,16 +93,47 @@ class CrawlJobs:
             broken_links_count=len(result.broken_links),
             console_errors_count=sum(len(page.console_errors) for page in result.pages),
             changes=await self._changes(row, result.pages),
+            suite_id=suite_id,
         )
 
-    async def _changes(self, row: Row, pages: list[PageResult]) -> dict[str, Any] | None:
-        from crawler.changes import compare_crawls
+    async def _generate(self, row: Row, pages: list[PageResult]) -> str | None:
+        def phase(name: str) -> None:
+            label, progress = _PHASES[name]
+            self.progress.publish(
+                row["id"],
+                "ai_generation_progress",
+                {"phase": name, "phase_label": label, "progress": progress},
+            )
 
+        phase("analyzing")
+        project = await self.db.get_project(row["project_id"])
+        if project is None:  # deleted while crawling
+            return None
+        phase("generating")
+        cases = generate_suite(pages, project["base_url"])
+        if not cases:
+            phase("done")
+            return None
+        phase("saving")
+        suite = await self.db.create_suite(
+            project["id"],
+            row["id"],
+            suite_name(project["base_url"]),
+            project["base_url"],
+            [case.model_dump(mode="json", exclude={"id"}) for case in cases],
+        )
+        phase("done")
+        return str(suite["id"])
+
+    async def _changes(self, row: Row, pages: list[PageResult]) -> dict[str, Any] | None:
         previous = await self.db.previous_completed_crawl(row["project_id"], row["id"])
         if previous is None:
             return None
         before = [PageResult.model_validate(p) for p in await self.db.crawl_pages(previous["id"])]
-        return {"previous_crawl_id": previous["id"], **compare_crawls(before, pages).model_dump(mode="json")}
+        changes = compare_crawls(before, pages).model_dump(mode="json")
+        return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
         await self.db.finish_crawl(row["id"], status, **fields)
+        result = "completed" if status == "completed" else "failed"
+        self.progress.publish(row["id"], "done", {"result": result, "status": status})

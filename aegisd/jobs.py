@@ -99,7 +99,9 @@ class JobQueue:
         self._workers = []
         cut_off = await self.kind.requeue_interrupted()
         if cut_off:
-            log.info("%d %s cut off by shutdown; they run again at next start", cut_off, self.kind.name)
+            log.info(
+                "%d %s cut off by shutdown; they run again at next start", cut_off, self.kind.name
+            )
 
     async def _work(self) -> None:
         while not self._stopping:
@@ -129,7 +131,9 @@ class JobQueue:
             await self.kind.cancelled(row)
         except Exception as exc:
             log.exception("%s %s failed unexpectedly", self.kind.name, job_id)
-            await self.kind.failed(row, f"internal error ({type(exc).__name__}); see the daemon log")
+            await self.kind.failed(
+                row, f"internal error ({type(exc).__name__}); see the daemon log"
+            )
         finally:
             self._running.pop(job_id, None)
             self._settled.pop(job_id, None)

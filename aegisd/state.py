@@ -9,6 +9,7 @@ from aiohttp import web
 from aegisd.auth import Principal
 from aegisd.config import Config
 from aegisd.jobs import JobQueue
+from aegisd.progress import CrawlProgress
 from aegisd.ratelimit import RateLimiter
 from runner.browsers import Browsers
 from storage import Database
@@ -20,5 +21,6 @@ OPENAPI = web.AppKey("openapi", dict[str, Any])
 BROWSERS = web.AppKey("browsers", Browsers)
 CRAWLS = web.AppKey("crawls", JobQueue)
 RUNS = web.AppKey("runs", JobQueue)
+PROGRESS = web.AppKey("progress", CrawlProgress)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -41,7 +41,9 @@ class CrawlQueries(JobQueries):
         return await self.get_crawl(crawl_id)  # type: ignore[return-value]
 
     async def get_crawl(self, crawl_id: str) -> Row | None:
-        return _crawl(await self.fetchone(f"SELECT {_COLUMNS} FROM crawls WHERE id = ?", (crawl_id,)))
+        return _crawl(
+            await self.fetchone(f"SELECT {_COLUMNS} FROM crawls WHERE id = ?", (crawl_id,))
+        )
 
     async def list_crawls(
         self, limit: int, offset: int, *, project_id: str | None, status: str | None
@@ -59,7 +61,8 @@ class CrawlQueries(JobQueries):
 
     async def set_crawl_progress(self, crawl_id: str, pages_found: int, pages_crawled: int) -> None:
         await self.execute(
-            "UPDATE crawls SET pages_found = ?, pages_crawled = ? WHERE id = ? AND status = 'running'",
+            "UPDATE crawls SET pages_found = ?, pages_crawled = ? "
+            "WHERE id = ? AND status = 'running'",
             (pages_found, pages_crawled, crawl_id),
         )
 
@@ -73,7 +76,9 @@ class CrawlQueries(JobQueries):
             (crawl_id, seq, url, status, title, depth, json.dumps(data)),
         )
 
-    async def list_crawl_pages(self, crawl_id: str, limit: int, offset: int) -> tuple[list[Row], int]:
+    async def list_crawl_pages(
+        self, crawl_id: str, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
         where, params = self.where("crawl_pages", {"crawl_id": crawl_id})
         rows, total = await self.fetchpage("data", where, params, "seq", limit, offset)
         return [json.loads(row["data"]) for row in rows], total

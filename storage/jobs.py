@@ -40,12 +40,15 @@ def decode_job(table: str, row: Row | None) -> Row | None:
 class JobQueries(DatabaseCore):
     async def claim_job(self, table: str, columns: str) -> Row | None:
         """Mark the oldest queued row of ``table`` running and return it."""
-        async with self.write() as conn, conn.execute(
-            f"UPDATE {table} SET status = 'running', started_at = ? WHERE id = "
-            f"(SELECT id FROM {table} WHERE status = 'queued' ORDER BY rowid LIMIT 1) "
-            f"RETURNING {columns}",
-            (utc_now(),),
-        ) as cursor:
+        async with (
+            self.write() as conn,
+            conn.execute(
+                f"UPDATE {table} SET status = 'running', started_at = ? WHERE id = "
+                f"(SELECT id FROM {table} WHERE status = 'queued' ORDER BY rowid LIMIT 1) "
+                f"RETURNING {columns}",
+                (utc_now(),),
+            ) as cursor,
+        ):
             row = await cursor.fetchone()
         return decode_job(table, dict(row)) if row is not None else None
 
@@ -79,7 +82,9 @@ class JobQueries(DatabaseCore):
         )
         return [row["id"] for row in rows]
 
-    async def finish_job(self, table: str, job_id: str, status: str, fields: dict[str, Any]) -> None:
+    async def finish_job(
+        self, table: str, job_id: str, status: str, fields: dict[str, Any]
+    ) -> None:
         """Record a final ``status`` with ``fields`` (JSON columns as Python values).
 
         ``duration`` defaults to the time since ``started_at``.
@@ -90,4 +95,6 @@ class JobQueries(DatabaseCore):
         values.update(status=status, completed_at=now)
         values.setdefault("duration", _duration_ms(started_at, now))
         assignments = ", ".join(f"{column} = ?" for column in values)
-        await self.execute(f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), job_id))
+        await self.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), job_id)
+        )

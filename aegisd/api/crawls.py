@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from aegisd.api.projects import http_url, load_project
+from aegisd.api.projects import load_project
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import Conflict, NotFound, ValidationFailed
+from aegisd.errors import Conflict, NotFound
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB, PRINCIPAL
+from aegisd.triggers import queue_crawl
 
 router = Router()
 
 CrawlStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
-QUICK_MAX_PAGES = 20
 
 
 class CrawlCreate(BaseModel):
@@ -28,7 +27,9 @@ class CrawlCreate(BaseModel):
     mode: Literal["full", "quick"] = "full"
     max_pages: int | None = Field(None, ge=1, le=10_000, description="Default: the project's.")
     depth: int | None = Field(None, ge=0, le=50, description="Default: the project's.")
-    start_url: str | None = Field(None, description="Same origin as the project; default its base_url.")
+    start_url: str | None = Field(
+        None, description="Same origin as the project; default its base_url."
+    )
     generate_suite: bool = True
 
 
@@ -76,11 +77,6 @@ async def load_crawl(request: web.Request, crawl_id: str) -> dict[str, Any]:
     return row
 
 
-def _same_origin(url: str, base: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-
-
 @router.get("/crawls")
 async def list_crawls(request: web.Request, query: CrawlQuery) -> Page[Crawl]:
     """List crawls, newest first; filter by project and status."""
@@ -119,30 +115,15 @@ async def list_crawl_pages(
 async def create_crawl(request: web.Request, body: CrawlCreate) -> Crawl:
     """Queue a crawl of a project's site."""
     project = await load_project(request, body.project_id)
-    settings = project["settings"]
-    start_url = project["base_url"]
-    if body.start_url is not None:
-        try:
-            start_url = http_url(body.start_url)
-        except ValueError as exc:
-            raise ValidationFailed.field("start_url", str(exc)) from None
-        if not _same_origin(start_url, project["base_url"]):
-            raise ValidationFailed.field(
-                "start_url", f"must be on the project's origin ({project['base_url']})"
-            )
-    max_pages = body.max_pages or settings["max_pages"]
-    depth = settings["depth"] if body.depth is None else body.depth
-    if body.mode == "quick":
-        max_pages, depth = min(max_pages, QUICK_MAX_PAGES), min(depth, 1)
-    options = {
-        key: settings[key]
-        for key in ("include_patterns", "exclude_patterns", "respect_robots_txt", "headers")
-        if settings.get(key) is not None
-    }
-    row = await request.app[DB].create_crawl(
-        project["id"], body.mode, max_pages, depth, start_url, body.generate_suite, options
+    row = await queue_crawl(
+        request.app,
+        project,
+        mode=body.mode,
+        max_pages=body.max_pages,
+        depth=body.depth,
+        start_url=body.start_url,
+        generate_suite=body.generate_suite,
     )
-    request.app[CRAWLS].wake()
     return Crawl.model_validate(row)
 
 

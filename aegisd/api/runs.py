@@ -10,14 +10,15 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from aegisd.api.projects import Deleted, http_url
+from aegisd.api.projects import Deleted
 from aegisd.api.suites import load_suite
+from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import BrowserUnavailable, Conflict, NotFound, ValidationFailed
+from aegisd.errors import Conflict, NotFound
 from aegisd.routing import Router
-from aegisd.state import BROWSERS, CONFIG, DB, PRINCIPAL, RUNS
+from aegisd.state import CONFIG, DB, PRINCIPAL, RUNS
+from aegisd.triggers import queue_run
 from runner.browsers import BrowserName
-from runner.errors import BrowserNotAvailable
 from runner.junit import render_junit
 from runner.report import render_report
 from runner.results import CaseError, CaseResult, StepResult
@@ -86,13 +87,14 @@ class RunDetail(Run):
     results: list[RunCaseResult]
 
 
-def run_view(request: web.Request, row: dict[str, Any]) -> Run:
-    """A run row as the API shows it."""
-    return Run.model_validate({**row, "report_url": run_url(request, row["id"]) + "/report"})
+def run_view(config: Config, row: dict[str, Any]) -> Run:
+    """A run row as the API (and webhooks) show it."""
+    return Run.model_validate({**row, "report_url": run_url(config, row["id"]) + "/report"})
 
 
-def run_url(request: web.Request, run_id: str) -> str:
-    return f"{request.app[CONFIG].base_url}/v1/runs/{run_id}"
+def run_url(config: Config, run_id: str) -> str:
+    """The run's absolute API URL."""
+    return f"{config.base_url}/v1/runs/{run_id}"
 
 
 async def load_run(request: web.Request, run_id: str) -> dict[str, Any]:
@@ -104,45 +106,10 @@ async def load_run(request: web.Request, run_id: str) -> dict[str, Any]:
     return row
 
 
-async def queue_run(
-    request: web.Request, body: RunCreate, trigger: str, ci_run_id: str | None = None
-) -> dict[str, Any]:
-    """Check and store a run of ``body.suite_id`` as ``queued``; the stored row."""
-    suite = await load_suite(request, body.suite_id)
-    try:
-        request.app[BROWSERS].check_available(body.browser)
-    except BrowserNotAvailable as exc:
-        raise BrowserUnavailable(str(exc)) from None
-    base_url = suite["base_url"]
-    if body.base_url is not None:
-        try:
-            base_url = http_url(body.base_url)
-        except ValueError as exc:
-            raise ValidationFailed.field("base_url", str(exc)) from None
-    db = request.app[DB]
-    cases = await db.suite_cases(suite["id"])
-    if body.case_ids is not None:
-        unknown = sorted(set(body.case_ids) - {case["id"] for case in cases})
-        if unknown:
-            raise ValidationFailed.field("case_ids", f"not in suite {suite['id']}: {', '.join(unknown)}")
-        cases = [case for case in cases if case["id"] in body.case_ids]
-    row = await db.create_run(
-        project_id=suite["project_id"],
-        suite_id=suite["id"],
-        suite_name=suite["name"],
-        browser=body.browser,
-        base_url=base_url,
-        retries=request.app[CONFIG].runner.retries if body.retries is None else body.retries,
-        cases=cases,
-        trigger=trigger,
-        ci_run_id=ci_run_id,
-    )
-    request.app[RUNS].wake()
-    return row
-
-
-def _results(request: web.Request, run_id: str, stored: list[dict[str, Any]]) -> list[RunCaseResult]:
-    base = run_url(request, run_id) + "/artifacts/"
+def _results(
+    request: web.Request, run_id: str, stored: list[dict[str, Any]]
+) -> list[RunCaseResult]:
+    base = run_url(request.app[CONFIG], run_id) + "/artifacts/"
     return [
         RunCaseResult.model_validate(
             {
@@ -168,7 +135,7 @@ async def list_runs(request: web.Request, query: RunQuery) -> Page[Run]:
         suite_id=query.suite_id,
         status=query.status,
     )
-    return Page([run_view(request, row) for row in rows], total, query)
+    return Page([run_view(request.app[CONFIG], row) for row in rows], total, query)
 
 
 @router.get("/runs/{run_id}")
@@ -176,13 +143,25 @@ async def get_run(request: web.Request, run_id: str) -> RunDetail:
     """Get a run with each case's result."""
     row = await load_run(request, run_id)
     results = _results(request, run_id, await request.app[DB].run_results(run_id))
-    return RunDetail.model_validate({**run_view(request, row).model_dump(), "results": results})
+    return RunDetail.model_validate(
+        {**run_view(request.app[CONFIG], row).model_dump(), "results": results}
+    )
 
 
 @router.post("/runs", status=201)
 async def create_run(request: web.Request, body: RunCreate) -> Run:
     """Queue a run of a suite in a browser."""
-    return run_view(request, await queue_run(request, body, "api"))
+    suite = await load_suite(request, body.suite_id)
+    row = await queue_run(
+        request.app,
+        suite,
+        trigger="api",
+        browser=body.browser,
+        base_url=body.base_url,
+        retries=body.retries,
+        case_ids=body.case_ids,
+    )
+    return run_view(request.app[CONFIG], row)
 
 
 @router.post("/runs/{run_id}/cancel")
@@ -197,7 +176,7 @@ async def cancel_run(request: web.Request, run_id: str) -> Run:
             break
         await asyncio.sleep(0.02)  # claimed a moment ago and not yet under way
         row = await load_run(request, run_id)
-    return run_view(request, await load_run(request, run_id))
+    return run_view(request.app[CONFIG], await load_run(request, run_id))
 
 
 @router.delete("/runs/{run_id}")
@@ -211,7 +190,9 @@ async def delete_run(request: web.Request, run_id: str) -> Deleted:
     return Deleted(id=run_id)
 
 
-async def _stored_results(request: web.Request, run_id: str) -> tuple[dict[str, Any], list[CaseResult]]:
+async def _stored_results(
+    request: web.Request, run_id: str
+) -> tuple[dict[str, Any], list[CaseResult]]:
     row = await load_run(request, run_id)
     stored = await request.app[DB].run_results(run_id)
     return row, [CaseResult.model_validate(result) for result in stored]

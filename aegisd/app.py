@@ -10,18 +10,29 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from aegisd import __version__
-from aegisd.api import crawls, keys, meta, projects, runs, suites
+from aegisd.api import ci, crawls, keys, meta, projects, runs, suites
 from aegisd.auth import create_key
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
 from aegisd.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from aegisd.jobs import JobQueue
+from aegisd.links import LinkSigner
 from aegisd.openapi import build_openapi
 from aegisd.progress import CrawlProgress
 from aegisd.ratelimit import RateLimiter
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
 from aegisd.running import RunJobs
-from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, OPENAPI, PROGRESS, RATE_LIMITER, RUNS
+from aegisd.state import (
+    BROWSERS,
+    CONFIG,
+    CRAWLS,
+    DB,
+    LINKS,
+    OPENAPI,
+    PROGRESS,
+    RATE_LIMITER,
+    RUNS,
+)
 from runner.browsers import Browsers
 from storage import Database
 
@@ -35,6 +46,7 @@ ENDPOINTS: list[Endpoint] = [
     *crawls.router.endpoints,
     *suites.router.endpoints,
     *runs.router.endpoints,
+    *ci.router.endpoints,
 ]
 
 
@@ -67,6 +79,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     async with Database(config.database_path) as db:
         app[DB] = db
+        app[LINKS] = LinkSigner.load(config.storage.data_dir)
         if await db.count_keys() == 0:
             secret, _ = await create_key(db, "initial admin key", "admin", None)
             print(f"aegisd: created an admin API key (shown once): {secret}", flush=True)

@@ -1,4 +1,4 @@
-"""The ``aegisd`` command: ``serve`` and ``keys``."""
+"""The ``aegisd`` command: ``serve``, ``scan`` and ``keys``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
+from aegisd.api.projects import http_url
 from aegisd.app import configure_logging, create_app
 from aegisd.auth import SCOPES, create_key
 from aegisd.config import Config, ConfigError, load_config
+from aegisd.scan import EXIT_ERROR, ScanOptions, scan
+from runner.browsers import BROWSER_NAMES
+from runner.errors import BrowserNotAvailable
 from storage import Database
 
 log = logging.getLogger("aegisd")
@@ -33,6 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8600)")
+
+    scan = commands.add_parser("scan", help="crawl, generate and run in one go, no daemon")
+    _common(scan)
+    scan.add_argument("url", help="the site's start URL")
+    scan.add_argument("--max-pages", type=int, default=50, help="pages to crawl at most")
+    scan.add_argument("--depth", type=int, default=3, help="link depth from the start page")
+    scan.add_argument("--browser", choices=BROWSER_NAMES, default="chromium")
+    scan.add_argument("--junit", type=Path, help="write JUnit XML here")
+    scan.add_argument("--report", type=Path, help="write the HTML report here")
+    scan.add_argument("--export", type=Path, help="write the suite as a Playwright spec (.ts/.py)")
 
     keys = commands.add_parser("keys", help="manage API keys (daemon running or not)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -81,6 +95,31 @@ def _serve(config: Config) -> int:
     return 0
 
 
+def _scan(args: argparse.Namespace, config: Config) -> int:
+    try:
+        url = http_url(args.url)
+    except ValueError as exc:
+        print(f"aegisd: {args.url}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.max_pages < 1 or args.depth < 0:
+        print("aegisd: --max-pages must be at least 1 and --depth at least 0", file=sys.stderr)
+        return EXIT_ERROR
+    options = ScanOptions(
+        url=url,
+        max_pages=args.max_pages,
+        depth=args.depth,
+        browser=args.browser,
+        junit=args.junit,
+        report=args.report,
+        export=args.export,
+    )
+    try:
+        return scan(options, config, keep=args.data_dir is not None)
+    except BrowserNotAvailable as exc:
+        print(f"aegisd: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
 async def _keys(args: argparse.Namespace, config: Config) -> int:
     async with Database(config.database_path) as db:
         if args.keys_command == "create":
@@ -117,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(config)
+    if args.command == "scan":
+        return _scan(args, config)
     return asyncio.run(_keys(args, config))
 
 

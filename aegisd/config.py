@@ -46,6 +46,9 @@ class ServerSettings(_Table):
     """Base URL clients use to reach this daemon (for links in webhooks and CI answers);
     defaults to ``http://host:port``."""
 
+    sse_keepalive_s: float = Field(15.0, gt=0)
+    """Seconds between keep-alive lines on Server-Sent Event streams."""
+
     shutdown_grace_s: float = Field(10.0, ge=0)
     """On SIGTERM/SIGINT, seconds running crawls and runs get to finish before they are cut
     off (cut-off jobs are re-queued and run again at the next start)."""

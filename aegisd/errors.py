@@ -60,8 +60,8 @@ class ValidationFailed(ApiError):
             parts = [prefix, *map(str, item["loc"])] if prefix else list(map(str, item["loc"]))
             field = ".".join(parts) or "body"
             details.append({"field": field, "message": item["msg"]})
-        fields = ", ".join(dict.fromkeys(d["field"] for d in details))
-        return cls(f"invalid {fields}", details)
+        message = "; ".join(f"invalid {d['field']}: {d['message']}" for d in details)
+        return cls(message, details)
 
     @classmethod
     def field(cls, field: str, message: str) -> ValidationFailed:

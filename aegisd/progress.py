@@ -1,14 +1,15 @@
 """Live progress of crawls, for the CI surface's Server-Sent Events.
 
-The crawl job publishes each state change here; every subscriber of a crawl
-gets the latest state of each event kind at once (a late or reconnecting client
-is replayed what it missed) and then every change as it happens.
+The crawl job publishes each state change here. A subscriber's queue starts
+with the latest event of each kind (so a late or reconnecting client is
+replayed the current state) and then receives every change as it happens.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ class _Channel:
 
 
 class CrawlProgress:
-    """Per-crawl channels of ``(event, data)`` pairs, kept until the crawl is done."""
+    """Per-crawl channels of ``(event, data)`` pairs, kept while the crawl runs."""
 
     def __init__(self) -> None:
         self._channels: dict[str, _Channel] = {}
@@ -33,23 +34,25 @@ class CrawlProgress:
         for listener in channel.listeners:
             listener.put_nowait((event, data))
         if event == "done":
-            # Finished crawls are replayed from the database, not from memory.
-            del self._channels[crawl_id]
+            # A finished crawl is replayed from the database, not from memory.
+            channel.latest.clear()
+            self._drop_if_unused(crawl_id)
 
-    async def follow(self, crawl_id: str) -> AsyncIterator[Event]:
-        """The crawl's current state, then each change, until ``done``."""
+    @contextmanager
+    def subscribe(self, crawl_id: str) -> Iterator[asyncio.Queue[Event]]:
+        """A queue of the crawl's current state, then of each change."""
         channel = self._channels.setdefault(crawl_id, _Channel())
         queue: asyncio.Queue[Event] = asyncio.Queue()
         for event, data in channel.latest.items():
             queue.put_nowait((event, data))
         channel.listeners.add(queue)
         try:
-            while True:
-                event, data = await queue.get()
-                yield event, data
-                if event == "done":
-                    return
+            yield queue
         finally:
             channel.listeners.discard(queue)
-            if not channel.listeners and not channel.latest and crawl_id in self._channels:
-                del self._channels[crawl_id]
+            self._drop_if_unused(crawl_id)
+
+    def _drop_if_unused(self, crawl_id: str) -> None:
+        channel = self._channels.get(crawl_id)
+        if channel is not None and not channel.listeners and not channel.latest:
+            del self._channels[crawl_id]

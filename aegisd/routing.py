@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from aegisd.auth import Scope, authenticate
+from aegisd.auth import Principal, Scope, authenticate
 from aegisd.envelope import Page, pagination, to_json
 from aegisd.errors import (
     ApiError,
@@ -32,7 +32,8 @@ from aegisd.errors import (
     RateLimitExceeded,
     ValidationFailed,
 )
-from aegisd.state import DB, PRINCIPAL, RATE_LIMITER
+from aegisd.links import TOKEN_PARAM
+from aegisd.state import DB, LINKS, PRINCIPAL, RATE_LIMITER
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Endpoint:
     envelope: bool
     content_type: str | None
     prefixed: bool
+    shareable: bool
     query: type[BaseModel] | None
     body: type[BaseModel] | None
     returns: Any
@@ -98,6 +100,10 @@ class Endpoint:
         return response
 
     async def _authorize(self, request: web.Request, scope: Scope) -> dict[str, str]:
+        token = request.query.get(TOKEN_PARAM)
+        if self.shareable and token and request.app[LINKS].verify(request.path, token):
+            request[PRINCIPAL] = Principal(key_id="link", scope="read", project_id=None)
+            return {}
         principal = await authenticate(request.app[DB], request.headers.get("Authorization"))
         quota = request.app[RATE_LIMITER].hit(principal.key_id)
         headers = quota.headers() if quota else {}
@@ -163,10 +169,12 @@ class Router:
         envelope: bool = True,
         content_type: str | None = None,
         prefixed: bool = True,
+        shareable: bool = False,
     ) -> Callable[[HandlerFunc], HandlerFunc]:
         """Declare a handler; ``scope`` defaults to read for GET and write otherwise.
 
-        ``prefixed=False`` mounts it at the root instead of under ``/v1`` and ``/api/v1``.
+        ``prefixed=False`` mounts it at the root instead of under ``/v1`` and ``/api/v1``;
+        ``shareable=True`` also opens it to a signed link (:mod:`aegisd.links`) without a key.
         """
 
         def declare(func: HandlerFunc) -> HandlerFunc:
@@ -184,6 +192,7 @@ class Router:
                     envelope=envelope,
                     content_type=content_type,
                     prefixed=prefixed,
+                    shareable=shareable,
                     query=hints["query"] if "query" in parameters else None,
                     body=hints["body"] if "body" in parameters else None,
                     returns=hints.get("return"),

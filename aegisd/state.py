@@ -9,6 +9,7 @@ from aiohttp import web
 from aegisd.auth import Principal
 from aegisd.config import Config
 from aegisd.jobs import JobQueue
+from aegisd.links import LinkSigner
 from aegisd.progress import CrawlProgress
 from aegisd.ratelimit import RateLimiter
 from runner.browsers import Browsers
@@ -22,5 +23,6 @@ BROWSERS = web.AppKey("browsers", Browsers)
 CRAWLS = web.AppKey("crawls", JobQueue)
 RUNS = web.AppKey("runs", JobQueue)
 PROGRESS = web.AppKey("progress", CrawlProgress)
+LINKS = web.AppKey("links", LinkSigner)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

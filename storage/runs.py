@@ -65,11 +65,23 @@ class RunQueries(JobQueries):
         return [_run(row) for row in rows], total  # type: ignore[misc]
 
     async def ci_runs(self, ci_run_id: str) -> list[Row]:
-        """The runs one CI trigger started, in the order it started them."""
+        """The runs of one CI trigger, in order: the run ``ci_run_id`` and those naming it."""
         rows = await self.fetchall(
-            f"SELECT {_COLUMNS} FROM runs WHERE ci_run_id = ? ORDER BY rowid", (ci_run_id,)
+            f"SELECT {_COLUMNS} FROM runs WHERE id = ? OR ci_run_id = ? ORDER BY rowid",
+            (ci_run_id, ci_run_id),
         )
         return [_run(row) for row in rows]  # type: ignore[misc]
+
+    async def failed_case_ids(self, suite_id: str, last_runs: int) -> set[str]:
+        """Cases of ``suite_id`` that failed in any of its last ``last_runs`` finished runs."""
+        rows = await self.fetchall(
+            "SELECT DISTINCT json_extract(data, '$.case_id') AS case_id FROM run_results "
+            "WHERE json_extract(data, '$.status') = 'failed' AND run_id IN "
+            "(SELECT id FROM runs WHERE suite_id = ? AND status IN ('passed', 'failed') "
+            "ORDER BY rowid DESC LIMIT ?)",
+            (suite_id, last_runs),
+        )
+        return {row["case_id"] for row in rows}
 
     async def claim_run(self) -> Row | None:
         """Mark the oldest queued run running and return it."""

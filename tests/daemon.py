@@ -29,11 +29,11 @@ def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
-        env=_env(),
+        env=clean_env(),
     )
 
 
-def _env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("AEGISD_")}
 
 
@@ -42,7 +42,7 @@ class DaemonProcess:
 
     def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
-        self.env = {**_env(), **(env or {})}
+        self.env = {**clean_env(), **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra = extra

@@ -21,9 +21,15 @@ def page(title: str, body: str = "", *, heading: str | None = None, script: str 
 class Site:
     """A mutable set of pages: change ``pages`` between crawls to change the site."""
 
-    def __init__(self, pages: Mapping[str, str], delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        pages: Mapping[str, str],
+        delay_s: float = 0.0,
+        statuses: Mapping[str, int] | None = None,
+    ) -> None:
         self.pages = dict(pages)
         self.delay_s = delay_s
+        self.statuses = dict(statuses or {})
         self.hits: list[str] = []
 
     def app(self) -> web.Application:
@@ -38,7 +44,8 @@ class Site:
         body = self.pages.get(request.path_qs) or self.pages.get(request.path)
         if body is None:
             return web.Response(status=404, text=page("Not found"), content_type="text/html")
-        return web.Response(text=body, content_type="text/html")
+        status = self.statuses.get(request.path, 200)
+        return web.Response(status=status, text=body, content_type="text/html")
 
 
 def linked_site() -> dict[str, str]:

@@ -15,8 +15,9 @@ from aegisd.api.suites import load_suite
 from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
+from aegisd.links import LinkSigner
 from aegisd.routing import Router
-from aegisd.state import CONFIG, DB, PRINCIPAL, RUNS
+from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, RUNS
 from aegisd.triggers import queue_run
 from runner.browsers import BrowserName
 from runner.junit import render_junit
@@ -87,9 +88,10 @@ class RunDetail(Run):
     results: list[RunCaseResult]
 
 
-def run_view(config: Config, row: dict[str, Any]) -> Run:
-    """A run row as the API (and webhooks) show it."""
-    return Run.model_validate({**row, "report_url": run_url(config, row["id"]) + "/report"})
+def run_view(config: Config, links: LinkSigner, row: dict[str, Any]) -> Run:
+    """A run row as the API (and webhooks) show it; ``report_url`` opens without a key."""
+    report = links.sign(config.base_url, f"/v1/runs/{row['id']}/report")
+    return Run.model_validate({**row, "report_url": report})
 
 
 def run_url(config: Config, run_id: str) -> str:
@@ -135,7 +137,9 @@ async def list_runs(request: web.Request, query: RunQuery) -> Page[Run]:
         suite_id=query.suite_id,
         status=query.status,
     )
-    return Page([run_view(request.app[CONFIG], row) for row in rows], total, query)
+    return Page(
+        [run_view(request.app[CONFIG], request.app[LINKS], row) for row in rows], total, query
+    )
 
 
 @router.get("/runs/{run_id}")
@@ -144,7 +148,7 @@ async def get_run(request: web.Request, run_id: str) -> RunDetail:
     row = await load_run(request, run_id)
     results = _results(request, run_id, await request.app[DB].run_results(run_id))
     return RunDetail.model_validate(
-        {**run_view(request.app[CONFIG], row).model_dump(), "results": results}
+        {**run_view(request.app[CONFIG], request.app[LINKS], row).model_dump(), "results": results}
     )
 
 
@@ -161,7 +165,7 @@ async def create_run(request: web.Request, body: RunCreate) -> Run:
         retries=body.retries,
         case_ids=body.case_ids,
     )
-    return run_view(request.app[CONFIG], row)
+    return run_view(request.app[CONFIG], request.app[LINKS], row)
 
 
 @router.post("/runs/{run_id}/cancel")
@@ -176,7 +180,7 @@ async def cancel_run(request: web.Request, run_id: str) -> Run:
             break
         await asyncio.sleep(0.02)  # claimed a moment ago and not yet under way
         row = await load_run(request, run_id)
-    return run_view(request.app[CONFIG], await load_run(request, run_id))
+    return run_view(request.app[CONFIG], request.app[LINKS], await load_run(request, run_id))
 
 
 @router.delete("/runs/{run_id}")
@@ -207,7 +211,7 @@ async def run_junit(request: web.Request, run_id: str) -> web.Response:
     return web.Response(text=xml, content_type="application/xml")
 
 
-@router.get("/runs/{run_id}/report", content_type="text/html")
+@router.get("/runs/{run_id}/report", content_type="text/html", shareable=True)
 async def run_report(request: web.Request, run_id: str) -> web.Response:
     """The run as one self-contained HTML page, screenshots embedded."""
     row, results = await _stored_results(request, run_id)

@@ -78,9 +78,7 @@ class Daemon:
                 body = await response.read()
             return Answer(response.status, body, dict(response.headers))
 
-    async def wait_for(
-        self, path: str, done: Callable[[Any], bool], within_s: float = 60
-    ) -> Any:
+    async def wait_for(self, path: str, done: Callable[[Any], bool], within_s: float = 60) -> Any:
         """Poll ``GET path`` until ``done(data)``; the last data."""
         deadline = asyncio.get_running_loop().time() + within_s
         while True:

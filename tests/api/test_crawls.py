@@ -18,7 +18,9 @@ async def _crawl(daemon: Daemon, project_id: str, **body: object) -> dict[str, o
     return answer.data  # type: ignore[no-any-return]
 
 
-async def test_full_crawl_stores_pages_broken_links_and_changes(daemon: Daemon, serve: ServeApp) -> None:
+async def test_full_crawl_stores_pages_broken_links_and_changes(
+    daemon: Daemon, serve: ServeApp
+) -> None:
     site = Site(linked_site())
     base = await serve(site.app())
     project = await daemon.project(base_url=base + "/")
@@ -34,7 +36,11 @@ async def test_full_crawl_stores_pages_broken_links_and_changes(daemon: Daemon, 
     assert crawl["duration"] is not None and crawl["completed_at"] >= crawl["started_at"]
     pages = {p["url"].removeprefix(base): p for p in crawl["results"]["pages"]}
     assert {path: p["depth"] for path, p in pages.items()} == {
-        "/": 0, "/about": 1, "/blog": 1, "/missing": 2, "/blog/post": 2,
+        "/": 0,
+        "/about": 1,
+        "/blog": 1,
+        "/missing": 2,
+        "/blog/post": 2,
     }
     assert pages["/about"]["title"] == "About us" and pages["/about"]["status"] == 200
     assert pages["/missing"]["status"] == 404
@@ -53,11 +59,20 @@ async def test_full_crawl_stores_pages_broken_links_and_changes(daemon: Daemon, 
     del site.pages["/blog/post"]
     site.pages["/"] = site.pages["/"].replace("</nav>", '<a href="/new">New</a></nav>')
     site.pages["/new"] = page("New")
-    second = await daemon.finished(f"/crawls/{(await _crawl(daemon, project['id'], generate_suite=False))['id']}")
+    second = await daemon.finished(
+        f"/crawls/{(await _crawl(daemon, project['id'], generate_suite=False))['id']}"
+    )
     changes = second["results"]["changes"]
     assert changes["previous_crawl_id"] == crawl["id"]
-    assert [c["url"] for c in changes["added"]] == [base + "/new"]
-    assert base + "/about" in [c["url"] for c in changes["changed"]]
+    assert changes["added"] == [base + "/new"]
+    assert changes["removed"] == [base + "/missing"]  # /about no longer links to it
+    changed = {c["url"]: (c["before"], c["after"]) for c in changes["changed"]}
+    assert set(changed) == {base + "/about", base + "/blog/post"}
+    assert changed[base + "/about"][1]["title"] == "About the team"
+    assert (
+        changed[base + "/blog/post"][0]["status"],
+        changed[base + "/blog/post"][1]["status"],
+    ) == (200, 404)
 
     filtered = await daemon.call("GET", f"/crawls?project_id={project['id']}&status=completed")
     assert [c["id"] for c in filtered.data] == [second["id"], crawl["id"]]
@@ -67,7 +82,9 @@ async def test_full_crawl_stores_pages_broken_links_and_changes(daemon: Daemon, 
 async def test_quick_mode_and_depth_cut_off(daemon: Daemon, serve: ServeApp) -> None:
     base = await serve(Site(linked_site()).app())
     project = await daemon.project(base_url=base, settings={"max_pages": 500})
-    quick = await daemon.finished(f"/crawls/{(await _crawl(daemon, project['id'], mode='quick', generate_suite=False))['id']}")
+    quick = await daemon.finished(
+        f"/crawls/{(await _crawl(daemon, project['id'], mode='quick', generate_suite=False))['id']}"
+    )
     assert quick["max_pages"] == 20 and quick["depth"] == 1
     assert sorted(p["depth"] for p in quick["results"]["pages"]) == [0, 1, 1]
     shallow = await _crawl(daemon, project["id"], depth=0, generate_suite=False)
@@ -89,13 +106,17 @@ async def test_create_validation(daemon: Daemon) -> None:
         answer = await daemon.call("POST", "/crawls", json=body)
         assert answer.status == status, body
         assert field in {d["field"] for d in answer.error["details"]}, answer.body
-    assert (await daemon.call("POST", "/crawls", json={"project_id": "proj_nope00000000"})).status == 404
+    assert (
+        await daemon.call("POST", "/crawls", json={"project_id": "proj_nope00000000"})
+    ).status == 404
     assert (await daemon.call("GET", "/crawls")).body["pagination"]["total"] == 0
     assert (await daemon.call("GET", "/crawls?status=done")).status == 400
     assert (await daemon.call("GET", "/crawls/crawl_nope00000000")).status == 404
 
 
-async def test_cancel_running_queued_and_finished(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
+async def test_cancel_running_queued_and_finished(
+    tmp_path: Path, browsers: Browsers, serve: ServeApp
+) -> None:
     pages = {f"/p{i}": page(f"P{i}") for i in range(30)}
     pages["/"] = page("Home", "".join(f'<a href="/p{i}">p{i}</a>' for i in range(30)))
     base = await serve(Site(pages, delay_s=0.5).app())
@@ -117,7 +138,9 @@ async def test_cancel_running_queued_and_finished(tmp_path: Path, browsers: Brow
         assert (await daemon.call("POST", "/crawls/crawl_nope00000000/cancel")).status == 404
 
 
-async def test_running_crawl_is_requeued_after_a_crash(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
+async def test_running_crawl_is_requeued_after_a_crash(
+    tmp_path: Path, browsers: Browsers, serve: ServeApp
+) -> None:
     base = await serve(Site(linked_site()).app())
     config = make_config(tmp_path)
     async with running(config, browsers) as daemon:
@@ -126,7 +149,9 @@ async def test_running_crawl_is_requeued_after_a_crash(tmp_path: Path, browsers:
         # What a crash leaves behind: a crawl marked running with a partial page.
         row = await db.create_crawl(project["id"], "full", 10, 3, base + "/", False, {})
         await db.execute("UPDATE crawls SET status = 'running' WHERE id = ?", (row["id"],))
-        await db.add_crawl_page(row["id"], 0, base + "/stale", 200, "Stale", 0, {"url": base + "/stale"})
+        await db.add_crawl_page(
+            row["id"], 0, base + "/stale", 200, "Stale", 0, {"url": base + "/stale"}
+        )
     async with running(config, browsers) as restarted:
         crawl = await restarted.finished(f"/crawls/{row['id']}")
         assert crawl["status"] == "completed"
@@ -142,7 +167,9 @@ async def test_project_bound_key_and_cascade(daemon: Daemon, serve: ServeApp) ->
     assert (await daemon.call("GET", f"/crawls/{theirs['id']}", key=key)).status == 403
     assert (await daemon.call("GET", f"/crawls/{theirs['id']}/pages", key=key)).status == 403
     assert (await daemon.call("POST", f"/crawls/{theirs['id']}/cancel", key=key)).status == 403
-    assert (await daemon.call("POST", "/crawls", json={"project_id": other["id"]}, key=key)).status == 403
+    assert (
+        await daemon.call("POST", "/crawls", json={"project_id": other["id"]}, key=key)
+    ).status == 403
     assert (await daemon.call("GET", f"/crawls?project_id={other['id']}", key=key)).status == 403
     assert (await daemon.call("GET", "/crawls", key=key)).data == []
     await daemon.finished(f"/crawls/{theirs['id']}")

@@ -57,7 +57,9 @@ async def test_passing_run(daemon: Daemon, serve: ServeApp) -> None:
     assert [r["id"] for r in listing.data] == [run["id"]]
 
 
-async def test_failing_run_records_step_error_and_artifacts(daemon: Daemon, serve: ServeApp) -> None:
+async def test_failing_run_records_step_error_and_artifacts(
+    daemon: Daemon, serve: ServeApp
+) -> None:
     base = await serve(Site(site_pages()).app())
     project = await daemon.project(base_url=base)
     suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE])
@@ -65,7 +67,9 @@ async def test_failing_run_records_step_error_and_artifacts(daemon: Daemon, serv
     assert run["status"] == "failed" and (run["passed"], run["failed"]) == (1, 1)
     failed = run["results"][1]
     assert failed["error"]["step_index"] == 1 and failed["error"]["action"] == "expect_title"
-    assert "About the company" in failed["error"]["message"] and "About" in failed["error"]["message"]
+    assert (
+        "About the company" in failed["error"]["message"] and "About" in failed["error"]["message"]
+    )
     for artifact in (failed["screenshot"], failed["trace"]):
         assert artifact.startswith(daemon.app[CONFIG].base_url + f"/v1/runs/{run['id']}/artifacts/")
         path = "/" + artifact.split("/v1/", 1)[1]
@@ -116,7 +120,9 @@ async def test_base_url_override_case_ids_and_retries(daemon: Daemon, serve: Ser
 async def test_trigger_errors(daemon: Daemon, browsers: Browsers) -> None:
     project = await daemon.project()
     suite = await make_suite(daemon, project["id"])
-    assert (await daemon.call("POST", "/runs", json={"suite_id": "suite_nope00000000"})).status == 404
+    assert (
+        await daemon.call("POST", "/runs", json={"suite_id": "suite_nope00000000"})
+    ).status == 404
     for body, field in [
         ({"suite_id": suite["id"], "browser": "safari"}, "browser"),
         ({"suite_id": suite["id"], "retries": 4}, "retries"),
@@ -127,14 +133,18 @@ async def test_trigger_errors(daemon: Daemon, browsers: Browsers) -> None:
     try:
         browsers.check_available("firefox")
     except Exception:
-        answer = await daemon.call("POST", "/runs", json={"suite_id": suite["id"], "browser": "firefox"})
+        answer = await daemon.call(
+            "POST", "/runs", json={"suite_id": suite["id"], "browser": "firefox"}
+        )
         assert answer.status == 400 and answer.error["code"] == "BROWSER_NOT_AVAILABLE"
         assert "playwright install firefox" in answer.error["message"]
     assert (await daemon.call("GET", "/runs")).body["pagination"]["total"] == 0
     assert (await daemon.call("GET", "/runs/run_nope00000000")).status == 404
 
 
-async def test_cancel_and_concurrency_limit(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
+async def test_cancel_and_concurrency_limit(
+    tmp_path: Path, browsers: Browsers, serve: ServeApp
+) -> None:
     slow = await serve(Site(site_pages(), delay_s=1.0).app())
     config = make_config(tmp_path, runner={"max_concurrent_runs": 1, "workers": 1})
     async with running(config, browsers) as daemon:

@@ -28,7 +28,9 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
-async def make_suite(daemon: Daemon, project_id: str, cases: list[dict[str, Any]] = CASES, **extra: Any) -> dict[str, Any]:
+async def make_suite(
+    daemon: Daemon, project_id: str, cases: list[dict[str, Any]] = CASES, **extra: Any
+) -> dict[str, Any]:
     answer = await daemon.call(
         "POST", "/suites", json={"project_id": project_id, "name": "Smoke", "cases": cases, **extra}
     )
@@ -73,8 +75,14 @@ async def test_create_get_list_export_delete(daemon: Daemon) -> None:
 async def test_invalid_cases_name_the_field(daemon: Daemon) -> None:
     project = await daemon.project()
     bad_step = [{"name": "x", "steps": [{"action": "teleport"}]}]
-    two_targets = [{"name": "x", "steps": [{"action": "click", "target": {"text": "a", "css": "b"}}]}]
-    for cases, field in [(bad_step, "cases.0.steps.0"), (two_targets, "cases.0.steps.0"), ([], "cases")]:
+    two_targets = [
+        {"name": "x", "steps": [{"action": "click", "target": {"text": "a", "css": "b"}}]}
+    ]
+    for cases, field in [
+        (bad_step, "cases.0.steps.0"),
+        (two_targets, "cases.0.steps.0"),
+        ([], "cases"),
+    ]:
         answer = await daemon.call(
             "POST", "/suites", json={"project_id": project["id"], "name": "s", "cases": cases}
         )

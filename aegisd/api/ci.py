@@ -1,0 +1,292 @@
+"""The CI surface the public AegisRunner CLI speaks (DESIGN §3.5): plain JSON, no envelope.
+
+One trigger over several suites starts one run per suite; the first run's id is
+the CI run's id and the others carry it in ``ci_run_id``, so ``GET /ci/runs/:id``
+also answers for any single run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from html import escape
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from aegisd.api.crawls import load_crawl
+from aegisd.api.projects import load_project
+from aegisd.api.runs import run_view
+from aegisd.api.suites import load_suite
+from aegisd.errors import NotFound, ValidationFailed
+from aegisd.routing import Router
+from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, PROGRESS
+from aegisd.triggers import queue_crawl, queue_run
+from runner.browsers import BrowserName
+
+router = Router()
+
+Strategy = Literal["all", "smoke", "recent-failures", "failed-last-run"]
+STRATEGIES: tuple[str, ...] = ("all", "smoke", "recent-failures", "failed-last-run")
+RECENT_RUNS = 5
+_FINAL = ("passed", "failed", "cancelled", "error")
+
+
+class Trigger(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    suiteIds: list[str] | None = Field(None, description="Default: the latest crawl's suites.")
+    browserProfile: BrowserName = "chromium"
+    baseUrl: str | None = Field(None, description="Run against this deployment instead.")
+    crawl: bool = Field(False, description="Start a crawl of the project instead of a run.")
+    projectId: str | None = Field(None, description="For unbound keys: the project to use.")
+    selectionStrategy: str = Field(
+        "all", description="all, smoke, recent-failures, failed-last-run"
+    )
+
+
+class Triggered(BaseModel):
+    id: str
+    runType: str
+    targetIds: list[str]
+    dashboardUrl: str
+
+
+class CrawlTriggered(BaseModel):
+    status: Literal["crawl_started"]
+    crawl_id: str
+    message: str
+    dashboardUrl: str
+
+
+class CiCase(BaseModel):
+    name: str
+    suiteName: str
+    status: Literal["passed", "failed", "skipped"]
+    durationMs: int
+    errorMessage: str | None
+    failureType: str | None
+
+
+class CiRun(BaseModel):
+    id: str
+    status: str
+    isFinished: bool
+    passedCases: int
+    failedCases: int
+    skippedCases: int
+    totalCases: int
+    duration_ms: int
+    createdAt: str
+    exitCode: int | None = Field(description="0 passed, 1 failures, 2 error or cancelled.")
+    cases: list[CiCase]
+
+
+async def _project_for(request: web.Request, body: Trigger) -> dict[str, Any] | None:
+    project_id = body.projectId or request[PRINCIPAL].project_id
+    return None if project_id is None else await load_project(request, project_id)
+
+
+async def _select(request: web.Request, suite: dict[str, Any], strategy: str) -> list[str] | None:
+    """The case ids ``strategy`` picks from ``suite``; ``None`` for all of them."""
+    db = request.app[DB]
+    if strategy == "all":
+        return None
+    if strategy == "smoke":
+        return [case["id"] for case in await db.suite_cases(suite["id"]) if case["type"] == "smoke"]
+    last = RECENT_RUNS if strategy == "recent-failures" else 1
+    failed = await db.failed_case_ids(suite["id"], last)
+    return [case["id"] for case in await db.suite_cases(suite["id"]) if case["id"] in failed]
+
+
+async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
+    try:
+        project = await _project_for(request, body)
+        if project is None:
+            raise ValidationFailed.field(
+                "projectId", "a crawl needs a project: use a project-bound key or send projectId"
+            )
+        crawl = await queue_crawl(request.app, project, start_url=body.baseUrl)
+    except (ValidationFailed, NotFound) as exc:
+        body_ = {"status": "crawl_failed", "error": exc.message}
+        return web.json_response(body_, status=exc.status)
+    config = request.app[CONFIG]
+    started = CrawlTriggered(
+        status="crawl_started",
+        crawl_id=crawl["id"],
+        message=f"crawl of {crawl['start_url']} queued",
+        dashboardUrl=f"{config.base_url}/v1/crawls/{crawl['id']}",
+    )
+    return web.json_response(started.model_dump(), status=202)
+
+
+@router.post("/ci/trigger", envelope=False, status=202)
+async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Response:
+    """Start runs of suites (or a crawl) for CI; answers 202 with the CI run's id."""
+    if body.selectionStrategy not in STRATEGIES:
+        raise ValidationFailed.field(
+            "selectionStrategy", f"unknown strategy; use one of {', '.join(STRATEGIES)}"
+        )
+    if body.crawl:
+        return await _start_crawl(request, body)
+    if body.suiteIds:
+        suites = [await load_suite(request, suite_id) for suite_id in body.suiteIds]
+    else:
+        project = await _project_for(request, body)
+        suites = await request.app[DB].latest_crawl_suites(project["id"] if project else None)
+        if not suites:
+            raise NotFound("no suiteIds given and no completed crawl with a suite to run")
+    first: str | None = None
+    for suite in suites:
+        row = await queue_run(
+            request.app,
+            suite,
+            trigger="ci",
+            browser=body.browserProfile,
+            base_url=body.baseUrl,
+            case_ids=await _select(request, suite, body.selectionStrategy),
+            ci_run_id=first,
+        )
+        first = first or row["id"]
+    assert first is not None
+    config, links = request.app[CONFIG], request.app[LINKS]
+    dashboard = (
+        run_view(config, links, row).report_url
+        if len(suites) == 1
+        else links.sign(config.base_url, f"/v1/ci/runs/{first}/report")
+    )
+    return Triggered(
+        id=first,
+        runType="suite_run" if len(suites) == 1 else "multi_suite_run",
+        targetIds=[suite["id"] for suite in suites],
+        dashboardUrl=dashboard,
+    )
+
+
+async def _ci_runs(request: web.Request, ci_run_id: str) -> list[dict[str, Any]]:
+    runs = await request.app[DB].ci_runs(ci_run_id)
+    if not runs:
+        raise NotFound(f"run {ci_run_id} not found")
+    for run in runs:
+        request[PRINCIPAL].check_project(run["project_id"])
+    return runs
+
+
+def _failure_type(error: dict[str, Any] | None) -> str | None:
+    if error is None:
+        return None
+    message, action = error["message"].lower(), error.get("action") or ""
+    if "timeout" in message or "timed out" in message:
+        return "timeout"
+    if action.startswith("expect_"):
+        return "assertion"
+    if action == "goto":
+        return "navigation"
+    return "error"
+
+
+def _status(runs: list[dict[str, Any]]) -> tuple[str, int | None]:
+    statuses = {run["status"] for run in runs}
+    if not statuses <= set(_FINAL):
+        return ("running" if statuses - {"queued"} else "queued"), None
+    for final, code in (("error", 2), ("cancelled", 2), ("failed", 1)):
+        if final in statuses:
+            return final, code
+    return "passed", 0
+
+
+@router.get("/ci/runs/{ci_run_id}", envelope=False)
+async def ci_run(request: web.Request, ci_run_id: str) -> CiRun:
+    """A CI run's state, counts and cases across all its suites."""
+    runs = await _ci_runs(request, ci_run_id)
+    db = request.app[DB]
+    cases = []
+    for run in runs:
+        for result in await db.run_results(run["id"]):
+            cases.append(
+                CiCase(
+                    name=result["name"],
+                    suiteName=run["suite_name"],
+                    status=result["status"],
+                    durationMs=result["duration"],
+                    errorMessage=result["error"]["message"] if result["error"] else None,
+                    failureType=_failure_type(result["error"]),
+                )
+            )
+    status, exit_code = _status(runs)
+    return CiRun(
+        id=ci_run_id,
+        status=status,
+        isFinished=exit_code is not None,
+        passedCases=sum(run["passed"] for run in runs),
+        failedCases=sum(run["failed"] for run in runs),
+        skippedCases=sum(run["skipped"] for run in runs),
+        totalCases=sum(run["total"] for run in runs),
+        duration_ms=sum(run["duration"] or 0 for run in runs),
+        createdAt=runs[0]["created_at"],
+        exitCode=exit_code,
+        cases=cases,
+    )
+
+
+@router.get("/ci/runs/{ci_run_id}/report", envelope=False, content_type="text/html", shareable=True)
+async def ci_report(request: web.Request, ci_run_id: str) -> web.Response:
+    """An HTML page linking the report of each suite's run in a CI run."""
+    runs = await _ci_runs(request, ci_run_id)
+    config, links = request.app[CONFIG], request.app[LINKS]
+    items = "".join(
+        f'<li><a href="{escape(run_view(config, links, run).report_url)}">'
+        f"{escape(run['suite_name'])}</a>: {escape(run['status'])} "
+        f"({run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped)</li>"
+        for run in runs
+    )
+    status, _ = _status(runs)
+    title = escape(f"CI run {ci_run_id}: {status}")
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"</head><body><h1>{title}</h1><ul>{items}</ul></body></html>"
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+def _frame(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _final_frames(crawl: dict[str, Any]) -> list[bytes]:
+    frames = [_frame("crawl_progress", {"pagesFound": crawl["pages_found"]})]
+    if crawl["suite_id"]:
+        done = {"phase": "done", "phase_label": "Test suite ready", "progress": 100}
+        frames.append(_frame("ai_generation_progress", done))
+    result = "completed" if crawl["status"] == "completed" else "failed"
+    frames.append(_frame("done", {"result": result, "status": crawl["status"]}))
+    return frames
+
+
+@router.get("/ci/crawls/{crawl_id}/events", envelope=False, content_type="text/event-stream")
+async def ci_crawl_events(request: web.Request, crawl_id: str) -> web.StreamResponse:
+    """Server-Sent Events of a crawl: progress, generation phases, then ``done``."""
+    crawl = await load_crawl(request, crawl_id)
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    db, keepalive = request.app[DB], request.app[CONFIG].server.sse_keepalive_s
+    with request.app[PROGRESS].subscribe(crawl_id) as events:
+        crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended before we listened
+        if crawl["status"] in ("queued", "running"):
+            await response.write(_frame("crawl_progress", {"pagesFound": crawl["pages_found"]}))
+        while crawl["status"] in ("queued", "running"):
+            try:
+                event, data = await asyncio.wait_for(events.get(), keepalive)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended unseen
+                continue
+            await response.write(_frame(event, data))
+            if event == "done":
+                return response
+    for frame in _final_frames(await db.get_crawl(crawl_id) or crawl):
+        await response.write(frame)
+    return response

@@ -1,0 +1,53 @@
+"""Shareable links: a report URL carrying a token that opens that one page without a key.
+
+Reports are linked from webhooks, Slack messages and CI answers, where no
+``Authorization`` header can be sent. The token is an HMAC of the page's path
+under a secret kept in the data directory, so it opens exactly that path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+TOKEN_PARAM = "token"
+_API_PREFIXES = ("/api/v1/", "/v1/")
+
+
+def _canonical(path: str) -> str:
+    for prefix in _API_PREFIXES:
+        if path.startswith(prefix):
+            return "/v1/" + path[len(prefix) :]
+    return path
+
+
+class LinkSigner:
+    """Signs and checks paths with the daemon's link secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    @classmethod
+    def load(cls, data_dir: Path) -> LinkSigner:
+        """The signer for ``data_dir``, creating its secret (mode 0600) on first use."""
+        path = data_dir / "link-secret"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(secrets.token_bytes(32))
+        return cls(path.read_bytes())
+
+    def token(self, path: str) -> str:
+        digest = hmac.new(self._secret, _canonical(path).encode(), hashlib.sha256)
+        return digest.hexdigest()[:40]
+
+    def sign(self, base_url: str, path: str) -> str:
+        """``base_url + path`` with its token."""
+        return f"{base_url}{path}?{TOKEN_PARAM}={self.token(path)}"
+
+    def verify(self, path: str, token: str) -> bool:
+        return hmac.compare_digest(self.token(path), token)

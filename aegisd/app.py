@@ -20,6 +20,7 @@ from aegisd.links import LinkSigner
 from aegisd.openapi import build_openapi
 from aegisd.progress import CrawlProgress
 from aegisd.ratelimit import RateLimiter
+from aegisd.retention import retention
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
 from aegisd.running import RunJobs
 from aegisd.state import (
@@ -123,7 +124,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:
             app.router.add_route(endpoint.method, prefix + endpoint.path, endpoint.handle)
-    app.cleanup_ctx.extend([_database, _browsers, _jobs])
+    app.cleanup_ctx.extend([_database, _browsers, _jobs, retention])
     return app
 
 

@@ -173,6 +173,7 @@ async def test_cancelled_run_exits_2(daemon: Daemon, serve: ServeApp) -> None:
     status, triggered = await cli(
         daemon, "POST", "/ci/trigger", daemon.key, json={"suiteIds": [suite["id"]]}
     )
+    assert status == 202
     await daemon.call("POST", f"/runs/{triggered['id']}/cancel")
     body = await poll(daemon, triggered["id"], daemon.key)
     assert (body["status"], body["exitCode"]) == ("cancelled", 2)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from runner.browsers import Browsers
 from tests.api.conftest import Daemon, make_config, running
 

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aegisd.retention import prune_runs
 from aegisd.state import CONFIG
 from runner.browsers import Browsers
 from tests.api.conftest import Daemon, make_config, running
@@ -106,9 +107,8 @@ async def test_base_url_override_case_ids_and_retries(daemon: Daemon, serve: Ser
     project = await daemon.project(base_url="http://127.0.0.1:9/")
     suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE])
     only = suite["cases"][1]["id"]
-    run = await daemon.finished(
-        f"/runs/{(await _run(daemon, suite['id'], base_url=healthy, case_ids=[only], retries=2))['id']}"
-    )
+    queued = await _run(daemon, suite["id"], base_url=healthy, case_ids=[only], retries=2)
+    run = await daemon.finished(f"/runs/{queued['id']}")
     assert run["status"] == "passed" and run["base_url"] == healthy
     assert [r["case_id"] for r in run["results"]] == [only]
     assert run["results"][0]["attempts"] == 1
@@ -216,3 +216,25 @@ async def test_kill_9_mid_run_requeues_and_finishes(tmp_path: Path, serve: Serve
         assert run["status"] == "passed" and run["passed"] == 6
     finally:
         assert restarted.stop() == 0
+
+
+async def test_retention_prunes_old_runs_with_their_files(daemon: Daemon, serve: ServeApp) -> None:
+    base = await serve(Site(site_pages()).app())
+    project = await daemon.project(base_url=base)
+    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    old = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    new = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    await daemon.db.execute(
+        "UPDATE runs SET created_at = '2020-01-01T00:00:00Z' WHERE id = ?", (old["id"],)
+    )
+    config = daemon.app[CONFIG]
+    assert config.artifacts_dir(old["id"]).exists()
+    assert await prune_runs(daemon.db, config) == 1
+    assert (await daemon.call("GET", f"/runs/{old['id']}")).status == 404
+    assert not config.artifacts_dir(old["id"]).exists()
+    assert (await daemon.call("GET", f"/runs/{new['id']}")).status == 200
+    forever = config.model_copy(
+        update={"retention": config.retention.model_copy(update={"runs_days": 0})}
+    )
+    await daemon.db.execute("UPDATE runs SET created_at = '2020-01-01T00:00:00Z'")
+    assert await prune_runs(daemon.db, forever) == 0

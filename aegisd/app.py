@@ -8,9 +8,10 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from aegisd import __version__
-from aegisd.api import ci, crawls, keys, meta, projects, runs, suites
+from aegisd.api import ci, crawls, keys, meta, projects, runs, schedules, suites, webhooks
 from aegisd.auth import create_key
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
@@ -23,6 +24,7 @@ from aegisd.ratelimit import RateLimiter
 from aegisd.retention import retention
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
 from aegisd.running import RunJobs
+from aegisd.scheduling import scheduler
 from aegisd.state import (
     BROWSERS,
     CONFIG,
@@ -34,6 +36,7 @@ from aegisd.state import (
     RATE_LIMITER,
     RUNS,
 )
+from aegisd.webhooks import webhook_sender
 from runner.browsers import Browsers
 from storage import Database
 
@@ -48,6 +51,8 @@ ENDPOINTS: list[Endpoint] = [
     *suites.router.endpoints,
     *runs.router.endpoints,
     *ci.router.endpoints,
+    *schedules.router.endpoints,
+    *webhooks.router.endpoints,
 ]
 
 
@@ -124,11 +129,24 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:
             app.router.add_route(endpoint.method, prefix + endpoint.path, endpoint.handle)
-    app.cleanup_ctx.extend([_database, _browsers, _jobs, retention])
+    # The sender outlives the job queues, to send what jobs finishing at shutdown queue;
+    # the scheduler stops before them.
+    app.cleanup_ctx.extend([_database, webhook_sender, _browsers, _jobs, scheduler, retention])
     return app
+
+
+class _OneLineBadRequests(logging.Filter):
+    """aiohttp logs a traceback for every malformed HTTP request; one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], BadHttpMessage):
+            record.msg = f"malformed HTTP request: {record.exc_info[1]}".replace("\n", " ")
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
 
 
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("aiohttp.server").addFilter(_OneLineBadRequests())

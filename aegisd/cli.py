@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,28 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config, overrides=overrides)
 
 
+def _usable_data_dir(path: Path) -> str | None:
+    """Why ``path`` cannot hold the daemon's data, or ``None`` when it can."""
+    probe = path / ".aegisd-write-probe"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as file:
+            file.write(b"\0" * 65536)  # a full disk fails here, not mid-write later
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        return f"data directory {path} is not usable: {exc.strerror or exc}"
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    return None
+
+
 def _serve(config: Config) -> int:
+    problem = _usable_data_dir(config.storage.data_dir)
+    if problem:
+        print(f"aegisd: {problem} (set storage.data_dir or --data-dir)", file=sys.stderr)
+        return 2
     host = config.server.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback

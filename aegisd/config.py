@@ -85,6 +85,10 @@ class WebhookSettings(_Table):
     max_attempts: int = Field(6, ge=1, le=20)
     """Attempts per delivery before it is given up."""
 
+    retry_backoff_s: float = Field(10.0, gt=0)
+    """Wait before the first retry of a failed delivery; each further retry waits twice as
+    long as the one before (at most an hour)."""
+
 
 class RetentionSettings(_Table):
     runs_days: int = Field(30, ge=0)

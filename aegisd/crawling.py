@@ -8,6 +8,7 @@ from typing import Any
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.progress import CrawlProgress
+from aegisd.webhooks import crawl_events
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
 from crawler.errors import CrawlerError
@@ -134,6 +135,6 @@ class CrawlJobs:
         return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
-        await self.db.finish_crawl(row["id"], status, **fields)
+        await self.db.finish_crawl(row["id"], status, crawl_events, **fields)
         result = "completed" if status == "completed" else "failed"
         self.progress.publish(row["id"], "done", {"result": result, "status": status})

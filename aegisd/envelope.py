@@ -12,6 +12,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_PAGE = 10_000_000  # keeps page * limit inside SQLite's integers
 
 
 class PageQuery(BaseModel):
@@ -19,7 +20,7 @@ class PageQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     limit: int | None = Field(None, ge=1, le=MAX_LIMIT, description="Items per page (1-100).")
     pageSize: int | None = Field(None, ge=1, le=MAX_LIMIT, description="Alias of limit.")
 
@@ -85,6 +86,12 @@ class ErrorInfo(BaseModel):
 class ErrorEnvelope(BaseModel):
     success: Literal[False] = False
     error: ErrorInfo
+
+
+class PlainError(BaseModel):
+    """The error body of the routes that answer without the envelope (the CI surface)."""
+
+    error: str
 
 
 def to_json(value: Any) -> Any:

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from aegisd.envelope import Envelope, ErrorEnvelope, Page, PageEnvelope
+from aegisd.envelope import Envelope, ErrorEnvelope, Page, PageEnvelope, PlainError
 from aegisd.routing import Endpoint
 
 _REF = "#/components/schemas/{model}"
@@ -81,7 +81,8 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
     else:
         content = {"application/json": {"schema": _schema(response_type, defs)}}
     responses: dict[str, Any] = {str(endpoint.status): {"description": "OK", "content": content}}
-    error_content = {"application/json": {"schema": _schema(ErrorEnvelope, defs)}}
+    error_model = ErrorEnvelope if endpoint.envelope else PlainError
+    error_content = {"application/json": {"schema": _schema(error_model, defs)}}
     for status, description in _ERRORS.items():
         if endpoint.scope is None and status in ("401", "403", "429"):
             continue

@@ -7,6 +7,8 @@ import time
 
 from aegisd.config import Config
 from aegisd.jobs import Row
+from aegisd.links import LinkSigner
+from aegisd.webhooks import run_events
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable
 from runner.executor import Execution
@@ -24,6 +26,8 @@ class RunJobs:
         self.db = db
         self.browsers = browsers
         self.config = config
+        # Webhook payloads carry the run's shareable report link.
+        self.links = LinkSigner.load(config.storage.data_dir)
         self._executions: dict[str, Execution] = {}
 
     async def requeue_interrupted(self) -> int:
@@ -89,6 +93,7 @@ class RunJobs:
             row["id"],
             status,
             [result.model_dump(mode="json") for result in results],
+            lambda finished: run_events(self.config, self.links, finished),
             total=counts.total,
             passed=counts.passed,
             failed=counts.failed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -15,6 +15,10 @@ from aegisd.ratelimit import RateLimiter
 from runner.browsers import Browsers
 from storage import Database
 
+if TYPE_CHECKING:  # both modules import this one
+    from aegisd.scheduling import Scheduler
+    from aegisd.webhooks import WebhookSender
+
 CONFIG = web.AppKey("config", Config)
 DB = web.AppKey("db", Database)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
@@ -24,5 +28,7 @@ CRAWLS = web.AppKey("crawls", JobQueue)
 RUNS = web.AppKey("runs", JobQueue)
 PROGRESS = web.AppKey("progress", CrawlProgress)
 LINKS = web.AppKey("links", LinkSigner)
+SCHEDULER: web.AppKey[Scheduler] = web.AppKey("scheduler")
+WEBHOOK_SENDER: web.AppKey[WebhookSender] = web.AppKey("webhook_sender")
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -8,6 +8,7 @@ from typing import Any
 from storage.connection import Row
 from storage.ids import new_id, utc_now
 from storage.jobs import JobQueries, decode_job
+from storage.webhooks import EventsFor
 
 _COLUMNS = (
     "id, project_id, status, mode, max_pages, depth, start_url, generate_suite, options, "
@@ -56,8 +57,10 @@ class CrawlQueries(JobQueries):
         """Mark the oldest queued crawl running and return it."""
         return await self.claim_job("crawls", _COLUMNS)
 
-    async def finish_crawl(self, crawl_id: str, status: str, **fields: Any) -> None:
-        await self.finish_job("crawls", crawl_id, status, fields)
+    async def finish_crawl(
+        self, crawl_id: str, status: str, events: EventsFor | None = None, **fields: Any
+    ) -> None:
+        await self.finish_job("crawls", crawl_id, status, fields, events)
 
     async def set_crawl_progress(self, crawl_id: str, pages_found: int, pages_crawled: int) -> None:
         await self.execute(

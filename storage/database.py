@@ -6,8 +6,18 @@ from storage.crawls import CrawlQueries
 from storage.keys import KeyQueries
 from storage.projects import ProjectQueries
 from storage.runs import RunQueries
+from storage.schedules import ScheduleQueries
 from storage.suites import SuiteQueries
+from storage.webhooks import WebhookQueries
 
 
-class Database(ProjectQueries, KeyQueries, CrawlQueries, SuiteQueries, RunQueries):
+class Database(
+    ProjectQueries,
+    KeyQueries,
+    CrawlQueries,
+    SuiteQueries,
+    RunQueries,
+    ScheduleQueries,
+    WebhookQueries,
+):
     """aegisd's SQLite database: ``async with Database(path) as db``."""

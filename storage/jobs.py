@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.connection import DatabaseCore, Row
 from storage.ids import from_iso, utc_now
+from storage.webhooks import EventsFor, insert_events
 
 # table -> (its child results table and key column, columns reset on re-queue, JSON columns)
 _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
@@ -83,11 +84,17 @@ class JobQueries(DatabaseCore):
         return [row["id"] for row in rows]
 
     async def finish_job(
-        self, table: str, job_id: str, status: str, fields: dict[str, Any]
+        self,
+        table: str,
+        job_id: str,
+        status: str,
+        fields: dict[str, Any],
+        events: EventsFor | None = None,
     ) -> None:
         """Record a final ``status`` with ``fields`` (JSON columns as Python values).
 
-        ``duration`` defaults to the time since ``started_at``.
+        ``duration`` defaults to the time since ``started_at``. ``events`` is given the
+        finished row; the webhook events it returns are queued in the same transaction.
         """
         started_at = await self.fetchval(f"SELECT started_at FROM {table} WHERE id = ?", (job_id,))
         now = utc_now()
@@ -95,6 +102,12 @@ class JobQueries(DatabaseCore):
         values.update(status=status, completed_at=now)
         values.setdefault("duration", _duration_ms(started_at, now))
         assignments = ", ".join(f"{column} = ?" for column in values)
-        await self.execute(
-            f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), job_id)
-        )
+        async with self.write() as conn:
+            async with conn.execute(
+                f"UPDATE {table} SET {assignments} WHERE id = ? RETURNING *",
+                (*values.values(), job_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            finished = decode_job(table, dict(row)) if row is not None else None
+            if events is not None and finished is not None:
+                await insert_events(conn, events(finished))

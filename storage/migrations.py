@@ -131,4 +131,71 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE schedules (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            action TEXT NOT NULL CHECK (action IN ('run', 'crawl')),
+            suite_id TEXT REFERENCES suites(id) ON DELETE CASCADE,
+            cron TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            browser TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            next_run_at TEXT,
+            last_run_at TEXT,
+            last_run_id TEXT,
+            skipped_count INTEGER NOT NULL DEFAULT 0,
+            last_skipped_at TEXT,
+            last_skip_reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX schedules_project ON schedules (project_id);
+        CREATE INDEX schedules_suite ON schedules (suite_id);
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            project_id TEXT REFERENCES projects(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            format TEXT NOT NULL CHECK (format IN ('json', 'slack')),
+            enabled INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX webhooks_project ON webhooks (project_id);
+        -- The outbox: an event is stored with one pending delivery per webhook it goes to,
+        -- in the transaction that finishes its run or crawl; the sender works through them.
+        CREATE TABLE webhook_events (
+            id TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            project_id TEXT REFERENCES projects(id) ON DELETE CASCADE,
+            data TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+            event_id TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            created_at TEXT NOT NULL,
+            completed_at TEXT
+        );
+        CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id);
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE TABLE webhook_attempts (
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+            attempt INTEGER NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            duration INTEGER NOT NULL,
+            attempted_at TEXT NOT NULL,
+            PRIMARY KEY (delivery_id, attempt)
+        );
+        """,
+    ),
 ]

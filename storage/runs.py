@@ -8,12 +8,15 @@ from typing import Any
 from storage.connection import Row
 from storage.ids import new_id, utc_now
 from storage.jobs import JobQueries, decode_job
+from storage.webhooks import EventsFor
 
-_COLUMNS = (
-    "id, project_id, suite_id, suite_name, status, browser, base_url, retries, cases, trigger, "
+_SUMMARY = (
+    "id, project_id, suite_id, suite_name, status, browser, base_url, retries, trigger, "
     "schedule_id, ci_run_id, total, passed, failed, skipped, flaky, duration, error, "
     "created_at, started_at, completed_at"
 )
+# The job also needs the cases; listings and details leave that (large) column out.
+_COLUMNS = f"{_SUMMARY}, cases"
 FINAL_STATUSES = ("passed", "failed", "cancelled", "error")
 
 
@@ -40,14 +43,14 @@ class RunQueries(JobQueries):
         run_id = new_id("run")
         await self.execute(
             f"INSERT INTO runs ({_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL, NULL, ?, NULL, NULL)",
+            "(?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL, NULL, ?, NULL, NULL, ?)",
             (run_id, project_id, suite_id, suite_name, browser, base_url, retries,
-             json.dumps(cases), trigger, schedule_id, ci_run_id, len(cases), utc_now()),
+             trigger, schedule_id, ci_run_id, len(cases), utc_now(), json.dumps(cases)),
         )  # fmt: skip
         return await self.get_run(run_id)  # type: ignore[return-value]
 
     async def get_run(self, run_id: str) -> Row | None:
-        return _run(await self.fetchone(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)))
+        return _run(await self.fetchone(f"SELECT {_SUMMARY} FROM runs WHERE id = ?", (run_id,)))
 
     async def list_runs(
         self,
@@ -61,13 +64,13 @@ class RunQueries(JobQueries):
         where, params = self.where(
             "runs", {"project_id": project_id, "suite_id": suite_id, "status": status}
         )
-        rows, total = await self.fetchpage(_COLUMNS, where, params, "rowid DESC", limit, offset)
+        rows, total = await self.fetchpage(_SUMMARY, where, params, "rowid DESC", limit, offset)
         return [_run(row) for row in rows], total  # type: ignore[misc]
 
     async def ci_runs(self, ci_run_id: str) -> list[Row]:
         """The runs of one CI trigger, in order: the run ``ci_run_id`` and those naming it."""
         rows = await self.fetchall(
-            f"SELECT {_COLUMNS} FROM runs WHERE id = ? OR ci_run_id = ? ORDER BY rowid",
+            f"SELECT {_SUMMARY} FROM runs WHERE id = ? OR ci_run_id = ? ORDER BY rowid",
             (ci_run_id, ci_run_id),
         )
         return [_run(row) for row in rows]  # type: ignore[misc]
@@ -100,16 +103,22 @@ class RunQueries(JobQueries):
         return [json.loads(row["data"]) for row in rows]
 
     async def finish_run(
-        self, run_id: str, status: str, results: list[dict[str, Any]], **fields: Any
+        self,
+        run_id: str,
+        status: str,
+        results: list[dict[str, Any]],
+        events: EventsFor | None = None,
+        **fields: Any,
     ) -> None:
-        """Store every case's final result and the run's final status and counts."""
+        """Store every case's final result and the run's final status and counts (and the
+        webhook ``events`` of the finished run, in the same transaction as the status)."""
         async with self.write() as conn:
             await conn.execute("DELETE FROM run_results WHERE run_id = ?", (run_id,))
             await conn.executemany(
                 "INSERT INTO run_results (run_id, position, data) VALUES (?, ?, ?)",
                 [(run_id, position, json.dumps(result)) for position, result in enumerate(results)],
             )
-        await self.finish_job("runs", run_id, status, fields)
+        await self.finish_job("runs", run_id, status, fields, events)
 
     async def runs_older_than(self, cutoff: str) -> list[str]:
         """Ids of finished runs created before ``cutoff`` (ISO time)."""

@@ -1,0 +1,220 @@
+"""API benchmark: the real daemon against a bare aiohttp handler, idle and during a crawl.
+
+Seeds 10,000 runs across 10 projects, starts ``aegisd serve`` in a child process
+and, as the baseline, a bare aiohttp app (another child process) that answers
+every request with the same JSON body the daemon's list gave. Concurrent
+keep-alive clients then drive ``GET /v1/runs?limit=20``, a run's detail and
+``POST /v1/runs`` against each for a fixed time; the figures are requests/s and
+p50/p99 latency, with the ratio to the baseline. The list is then driven again
+while the daemon crawls a generated site of several hundred pages.
+
+    .venv/bin/python bench/api.py [--seconds 8] [--clients 16] [--runs 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from aegisd.auth import create_key
+from bench.crawl import serve_site
+from storage import Database
+from tests.daemon import free_port
+
+LIST_TARGET, P99_TARGET_MS = 0.4, 100.0
+_PROJECTS = 10
+
+
+@dataclass
+class Figures:
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label:<34} {self.rate:>9.0f} req/s   p50 {self.percentile(0.5):>6.1f} ms   "
+            f"p99 {self.percentile(0.99):>6.1f} ms   errors {self.errors}"
+        )
+
+
+async def _seed(data_dir: Path, runs: int) -> tuple[str, str, str]:
+    """Projects, a suite with one disabled case, ``runs`` runs; the admin key and ids."""
+    case = {"name": "noop", "enabled": False, "steps": [{"action": "goto", "url": "/"}]}
+    async with Database(data_dir / "aegisd.sqlite3") as db:
+        key, _ = await create_key(db, "bench", "admin", None)
+        suite_id, run_id = "", ""
+        for number in range(_PROJECTS):
+            project = await db.create_project(f"bench {number}", "http://127.0.0.1:9/", None, {})
+            suite = await db.create_suite(project["id"], None, "bench", "http://127.0.0.1:9/", [case])
+            suite_id = suite["id"]
+            for _ in range(runs // _PROJECTS):
+                row = await db.create_run(
+                    project_id=project["id"], suite_id=suite_id, suite_name="bench",
+                    browser="chromium", base_url="http://127.0.0.1:9/", retries=0,
+                    cases=[], trigger="api",
+                )  # fmt: skip
+                run_id = row["id"]
+        # Seeded runs are history, not work: mark them finished.
+        await db.execute("UPDATE runs SET status = 'passed', duration = 1")
+    return key, suite_id, run_id
+
+
+def _bare(body: bytes, port: int) -> None:
+    """Child process: the baseline, a handler answering ``body`` to every request."""
+
+    async def handler(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+async def _drive(
+    url: str, seconds: float, clients: int, method: str = "GET", body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Figures:  # fmt: skip
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
+        async def client() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                async with session.request(method, url, json=body) as response:
+                    await response.read()
+                    if response.status >= 400:
+                        errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return Figures(len(latencies), elapsed, latencies, errors)
+
+
+async def _wait_healthy(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(url)
+
+
+async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="aegisd-bench-") as tmp:
+        data_dir = Path(tmp)
+        print(f"seeding {runs} runs ...", flush=True)
+        key, suite_id, run_id = await _seed(data_dir, runs)
+        port = free_port()
+        env = {**os.environ, "AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
+        command = [sys.executable, "-m", "aegisd.cli", "serve", "--data-dir", tmp, "--port", str(port)]
+        daemon = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        api = f"http://127.0.0.1:{port}/v1"
+        auth = {"Authorization": f"Bearer {key}"}
+        await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        async with aiohttp.ClientSession(headers=auth) as session:
+            async with session.get(f"{api}/runs?limit=20") as response:
+                list_body = await response.read()
+        bare_port = free_port()
+        bare = multiprocessing.Process(target=_bare, args=(list_body, bare_port), daemon=True)
+        bare.start()
+        bare_url = f"http://127.0.0.1:{bare_port}/"
+        await _wait_healthy(bare_url)
+        try:
+            print(f"{clients} keep-alive clients, {seconds:.0f} s per figure\n")
+            baseline = await _drive(bare_url, seconds, clients)
+            listed = await _drive(f"{api}/runs?limit=20", seconds, clients, headers=auth)
+            detail = await _drive(f"{api}/runs/{run_id}", seconds, clients, headers=auth)
+            created = await _drive(
+                f"{api}/runs", seconds, clients, "POST", {"suite_id": suite_id}, auth
+            )
+            print(baseline.line("bare aiohttp handler"))
+            print(listed.line("GET /v1/runs?limit=20"))
+            print(detail.line("GET /v1/runs/:id"))
+            print(created.line("POST /v1/runs"))
+            ratio = listed.rate / baseline.rate
+            print(f"\nlist / bare ratio: {ratio:.2f} (target >= {LIST_TARGET})")
+
+            ready, child = multiprocessing.Pipe()
+            site = multiprocessing.Process(target=serve_site, args=(pages, child), daemon=True)
+            site.start()
+            site_url = f"http://127.0.0.1:{ready.recv()}/"
+            async with aiohttp.ClientSession(headers=auth) as session:
+                async with session.post(
+                    f"{api}/projects", json={"name": "crawl", "base_url": site_url}
+                ) as response:
+                    project = (await response.json())["data"]
+                body = {"project_id": project["id"], "max_pages": pages, "depth": 50}
+                async with session.post(f"{api}/crawls", json=body) as response:
+                    crawl_id = (await response.json())["data"]["id"]
+                await asyncio.sleep(2)  # let the crawl get going
+                during = await _drive(f"{api}/runs?limit=20", seconds, clients, headers=auth)
+                async with session.get(f"{api}/crawls/{crawl_id}") as response:
+                    crawl = (await response.json())["data"]
+            print(during.line("GET /v1/runs?limit=20, crawling"))
+            print(
+                f"crawl meanwhile: {crawl['status']}, {crawl['pages_crawled']} pages crawled; "
+                f"p99 during the crawl {during.percentile(0.99):.1f} ms (target < {P99_TARGET_MS:.0f})"
+            )
+            print(
+                "\n" + json.dumps(
+                    {
+                        "bare_rps": round(baseline.rate), "list_rps": round(listed.rate),
+                        "list_ratio": round(ratio, 2), "detail_rps": round(detail.rate),
+                        "create_rps": round(created.rate),
+                        "list_p50_ms": round(listed.percentile(0.5), 1),
+                        "list_p99_ms": round(listed.percentile(0.99), 1),
+                        "crawl_p99_ms": round(during.percentile(0.99), 1),
+                        "crawl_mean_ms": round(statistics.fmean(during.latencies_ms), 1),
+                    }
+                )
+            )  # fmt: skip
+            site.kill()
+        finally:
+            bare.kill()
+            daemon.terminate()
+            daemon.wait(60)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--pages", type=int, default=400)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.clients, args.runs, args.pages))

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import aiohttp
 from aiohttp import web
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 EventName = Literal["run.completed", "run.failed", "crawl.completed", "crawl.failed"]
-EVENTS: tuple[EventName, ...] = ("run.completed", "run.failed", "crawl.completed", "crawl.failed")
+EVENTS: tuple[EventName, ...] = get_args(EventName)
 TEST_EVENT = "webhook.test"
 SIGNATURE_PREFIX = "sha256="
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from aegisd.config import Config
 from runner.browsers import Browsers, BrowserSettings
+from tests.apiclient import Daemon, make_config, running
 
 ServeApp = Callable[[web.Application], Awaitable[str]]
 
@@ -35,3 +38,16 @@ async def serve() -> AsyncIterator[ServeApp]:
     yield start
     for runner in reversed(runners):
         await runner.cleanup()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """A config of the test's own: data in ``tmp_path``, no rate limit."""
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+async def daemon(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
+    """A running daemon app with an admin key (``daemon.key``)."""
+    async with running(config, browsers) as started:
+        yield started

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from runner.browsers import Browsers
-from tests.api.conftest import Daemon, make_config, running
+from tests.apiclient import Daemon, make_config, running
 from tests.api.test_suites import CASES, make_suite
 from tests.conftest import ServeApp
 from tests.daemon import AEGISD, DaemonProcess, clean_env
@@ -173,7 +173,8 @@ async def test_browser_killed_under_a_crawl_and_a_run(
 
 async def test_200_triggers_against_two_runners(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
     base = await serve(Site({"/": page("Home")}).app())
-    config = make_config(tmp_path, runner={"max_concurrent_runs": 2, "workers": 1})
+    runner = {"max_concurrent_runs": 2, "workers": 1, "trace": "off", "screenshots": "off"}
+    config = make_config(tmp_path, runner=runner)
     async with running(config, browsers) as daemon:
         project = await daemon.project(base_url=base)
         suite = await make_suite(daemon, project["id"], [CASES[0]])
@@ -182,7 +183,7 @@ async def test_200_triggers_against_two_runners(tmp_path: Path, browsers: Browse
         )
         assert [a.status for a in answers] == [201] * 200
         seen_running = 0
-        for _ in range(3000):
+        for _ in range(12_000):
             counts = await daemon.db.fetchall("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
             by_status = {row["status"]: row["n"] for row in counts}
             seen_running = max(seen_running, by_status.get("running", 0))

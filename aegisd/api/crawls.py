@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import load_project
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import Conflict, NotFound
 from aegisd.routing import Router
-from aegisd.state import CRAWLS, DB, PRINCIPAL
+from aegisd.state import CRAWLS, DB
 from aegisd.triggers import queue_crawl
 
 router = Router()
@@ -70,23 +69,16 @@ class CrawlDetail(Crawl):
 
 async def load_crawl(request: web.Request, crawl_id: str) -> dict[str, Any]:
     """The crawl's row if it exists and the key may see it; 404/403 otherwise."""
-    row = await request.app[DB].get_crawl(crawl_id)
-    if row is None:
-        raise NotFound(f"crawl {crawl_id} not found")
-    request[PRINCIPAL].check_project(row["project_id"])
-    return row
+    return owned(request, await request.app[DB].get_crawl(crawl_id), "crawl", crawl_id)
 
 
 @router.get("/crawls")
 async def list_crawls(request: web.Request, query: CrawlQuery) -> Page[Crawl]:
     """List crawls, newest first; filter by project and status."""
-    principal = request[PRINCIPAL]
-    if query.project_id is not None:
-        principal.check_project(query.project_id)
     rows, total = await request.app[DB].list_crawls(
         query.size,
         query.offset,
-        project_id=query.project_id or principal.project_id,
+        project_id=visible_project(request, query.project_id),
         status=query.status,
     )
     return Page([Crawl.model_validate(row) for row in rows], total, query)
@@ -130,14 +122,5 @@ async def create_crawl(request: web.Request, body: CrawlCreate) -> Crawl:
 @router.post("/crawls/{crawl_id}/cancel")
 async def cancel_crawl(request: web.Request, crawl_id: str) -> Crawl:
     """Cancel a queued or running crawl; what it found so far is kept."""
-    row = await load_crawl(request, crawl_id)
-    db, queue = request.app[DB], request.app[CRAWLS]
-    for _ in range(50):
-        if row["status"] not in ("queued", "running"):
-            raise Conflict(f"crawl {crawl_id} is already {row['status']}")
-        if await db.cancel_queued("crawls", crawl_id) or await queue.cancel(crawl_id):
-            break
-        # Claimed by a worker a moment ago and not yet under way: look again.
-        await asyncio.sleep(0.02)
-        row = await load_crawl(request, crawl_id)
+    await cancel_job(request, "crawls", request.app[CRAWLS], lambda: load_crawl(request, crawl_id))
     return Crawl.model_validate(await load_crawl(request, crawl_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 from typing import Any, Literal
@@ -10,6 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import Deleted
 from aegisd.api.suites import load_suite
 from aegisd.config import Config
@@ -17,7 +17,7 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
 from aegisd.links import LinkSigner
 from aegisd.routing import Router
-from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, RUNS
+from aegisd.state import CONFIG, DB, LINKS, RUNS
 from aegisd.triggers import queue_run
 from runner.browsers import BrowserName
 from runner.junit import render_junit
@@ -101,11 +101,7 @@ def run_url(config: Config, run_id: str) -> str:
 
 async def load_run(request: web.Request, run_id: str) -> dict[str, Any]:
     """The run's row if it exists and the key may see it; 404/403 otherwise."""
-    row = await request.app[DB].get_run(run_id)
-    if row is None:
-        raise NotFound(f"run {run_id} not found")
-    request[PRINCIPAL].check_project(row["project_id"])
-    return row
+    return owned(request, await request.app[DB].get_run(run_id), "run", run_id)
 
 
 def _results(
@@ -127,13 +123,10 @@ def _results(
 @router.get("/runs")
 async def list_runs(request: web.Request, query: RunQuery) -> Page[Run]:
     """List test runs, newest first; filter by suite, project and status."""
-    principal = request[PRINCIPAL]
-    if query.project_id is not None:
-        principal.check_project(query.project_id)
     rows, total = await request.app[DB].list_runs(
         query.size,
         query.offset,
-        project_id=query.project_id or principal.project_id,
+        project_id=visible_project(request, query.project_id),
         suite_id=query.suite_id,
         status=query.status,
     )
@@ -171,15 +164,7 @@ async def create_run(request: web.Request, body: RunCreate) -> Run:
 @router.post("/runs/{run_id}/cancel")
 async def cancel_run(request: web.Request, run_id: str) -> Run:
     """Cancel a queued or running run; cases not finished are reported skipped."""
-    row = await load_run(request, run_id)
-    db, queue = request.app[DB], request.app[RUNS]
-    for _ in range(50):
-        if row["status"] not in ("queued", "running"):
-            raise Conflict(f"run {run_id} is already {row['status']}")
-        if await db.cancel_queued("runs", run_id) or await queue.cancel(run_id):
-            break
-        await asyncio.sleep(0.02)  # claimed a moment ago and not yet under way
-        row = await load_run(request, run_id)
+    await cancel_job(request, "runs", request.app[RUNS], lambda: load_run(request, run_id))
     return run_view(request.app[CONFIG], request.app[LINKS], await load_run(request, run_id))
 
 

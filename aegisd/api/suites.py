@@ -7,11 +7,12 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from aegisd.api.access import owned, visible_project
 from aegisd.api.projects import Deleted, http_url, load_project
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import NotFound, ValidationFailed
+from aegisd.errors import ValidationFailed
 from aegisd.routing import Router
-from aegisd.state import DB, PRINCIPAL
+from aegisd.state import DB
 from runner import export_python, export_typescript
 from runner.export_common import ExportedFile, Language
 from runner.steps import Case
@@ -58,21 +59,14 @@ class SuiteDetail(Suite):
 
 async def load_suite(request: web.Request, suite_id: str) -> dict[str, Any]:
     """The suite's row if it exists and the key may see it; 404/403 otherwise."""
-    row = await request.app[DB].get_suite(suite_id)
-    if row is None:
-        raise NotFound(f"suite {suite_id} not found")
-    request[PRINCIPAL].check_project(row["project_id"])
-    return row
+    return owned(request, await request.app[DB].get_suite(suite_id), "suite", suite_id)
 
 
 @router.get("/suites")
 async def list_suites(request: web.Request, query: SuiteQuery) -> Page[Suite]:
     """List test suites, newest first; filter by project."""
-    principal = request[PRINCIPAL]
-    if query.project_id is not None:
-        principal.check_project(query.project_id)
     rows, total = await request.app[DB].list_suites(
-        query.size, query.offset, project_id=query.project_id or principal.project_id
+        query.size, query.offset, project_id=visible_project(request, query.project_id)
     )
     return Page([Suite.model_validate(row) for row in rows], total, query)
 

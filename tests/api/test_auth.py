@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 
 
 async def test_bearer_key_with_and_without_prefix(daemon: Daemon) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from aegisd.state import CONFIG
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 from tests.api.test_suites import CASES, make_suite
 from tests.conftest import ServeApp
 from tests.sites import Site, page

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aegisd.state import DB
 from runner.browsers import Browsers
-from tests.api.conftest import Daemon, make_config, running
+from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp
 from tests.sites import Site, linked_site, page
 

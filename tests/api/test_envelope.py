@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 
 
 def assert_error(answer: object, status: int, code: str) -> dict[str, object]:

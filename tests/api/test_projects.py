@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

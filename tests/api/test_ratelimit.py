@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.browsers import Browsers
-from tests.api.conftest import Daemon, make_config, running
+from tests.apiclient import Daemon, make_config, running
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from aegisd.app import API_PREFIXES, ENDPOINTS
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 
 PROTECTED = [e for e in ENDPOINTS if e.scope is not None]
 

@@ -13,7 +13,7 @@ import pytest
 from aegisd.retention import prune_runs
 from aegisd.state import CONFIG
 from runner.browsers import Browsers
-from tests.api.conftest import Daemon, make_config, running
+from tests.apiclient import Daemon, make_config, running
 from tests.api.test_suites import CASES, make_suite
 from tests.conftest import ServeApp
 from tests.daemon import DaemonProcess

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import Daemon
+from tests.apiclient import Daemon
 
 CASES: list[dict[str, Any]] = [
     {

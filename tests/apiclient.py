@@ -1,15 +1,14 @@
-"""A real daemon app on a free 127.0.0.1 port with its own SQLite file, per test."""
+"""Talking to a real daemon app on a free 127.0.0.1 port with its own SQLite file."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -43,7 +42,6 @@ class Daemon:
     app: web.Application
     client: TestClient[Any, Any]
     key: str
-    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def db(self) -> Database:
@@ -114,11 +112,6 @@ def make_config(tmp_path: Path, **tables: dict[str, Any]) -> Config:
     return load_config(environ={}, overrides=overrides)
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path)
-
-
 @asynccontextmanager
 async def running(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
     """A daemon app for ``config`` on a free port, with an admin key."""
@@ -126,9 +119,3 @@ async def running(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
     async with TestServer(app, host="127.0.0.1") as server, TestClient(server) as client:
         secret, _ = await create_key(app[DB], "test admin", "admin", None)
         yield Daemon(app, client, secret)
-
-
-@pytest.fixture
-async def daemon(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
-    async with running(config, browsers) as started:
-        yield started

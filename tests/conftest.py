@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -11,8 +12,10 @@ from aiohttp import web
 from aegisd.config import Config
 from runner.browsers import Browsers, BrowserSettings
 from tests.apiclient import Daemon, make_config, running
+from tests.daemon import DaemonProcess
 
 ServeApp = Callable[[web.Application], Awaitable[str]]
+Spawn = Callable[..., DaemonProcess]
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +54,17 @@ async def daemon(config: Config, browsers: Browsers) -> AsyncIterator[Daemon]:
     """A running daemon app with an admin key (``daemon.key``)."""
     async with running(config, browsers) as started:
         yield started
+
+
+@pytest.fixture
+def spawn() -> Iterator[Spawn]:
+    """Make ``aegisd serve`` processes (``DaemonProcess`` arguments); none outlives the test."""
+    made: list[DaemonProcess] = []
+
+    def make(*args: Any, **kwargs: Any) -> DaemonProcess:
+        made.append(DaemonProcess(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for process in made:
+        process.reap()

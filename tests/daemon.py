@@ -96,3 +96,8 @@ class DaemonProcess:
         assert self.process is not None
         self.process.kill()
         self.process.wait(10)
+
+    def reap(self) -> None:
+        """Kill the process if a test left it running."""
+        if self.process is not None and self.process.poll() is None:
+            self.kill()

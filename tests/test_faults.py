@@ -15,10 +15,10 @@ import aiohttp
 import pytest
 
 from runner.browsers import Browsers
-from tests.apiclient import Daemon, make_config, running
 from tests.api.test_suites import CASES, make_suite
-from tests.conftest import ServeApp
-from tests.daemon import AEGISD, DaemonProcess, clean_env
+from tests.apiclient import Daemon, make_config, running
+from tests.conftest import ServeApp, Spawn
+from tests.daemon import AEGISD, clean_env
 from tests.sites import Site, page
 
 UNLIMITED = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
@@ -40,10 +40,12 @@ async def _poll(http: aiohttp.ClientSession, path: str, done: Any) -> dict[str, 
     raise AssertionError(f"{path}: {data}")
 
 
-async def test_kill_9_mid_crawl_loses_nothing(tmp_path: Path, serve: ServeApp) -> None:
+async def test_kill_9_mid_crawl_loses_nothing(
+    spawn: Spawn, tmp_path: Path, serve: ServeApp
+) -> None:
     base = await serve(Site(_many_pages(12), delay_s=0.3).app())
     data = tmp_path / "data"
-    daemon = DaemonProcess(data, env=UNLIMITED)
+    daemon = spawn(data, env=UNLIMITED)
     await daemon.start()
     key = daemon.stdout.split("(shown once): ")[1].split()[0]
     headers = {"Authorization": f"Bearer {key}"}
@@ -63,7 +65,7 @@ async def test_kill_9_mid_crawl_loses_nothing(tmp_path: Path, serve: ServeApp) -
         status = db.execute("SELECT status FROM crawls WHERE id = ?", (crawl_id,)).fetchone()
         assert status == ("running",)
 
-    restarted = DaemonProcess(data, env=UNLIMITED)
+    restarted = spawn(data, env=UNLIMITED)
     await restarted.start()
     try:
         async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
@@ -87,7 +89,7 @@ def _serve_fails(data_dir: Path, mount: str | None = None) -> subprocess.Complet
         data_dir.mkdir(parents=True, exist_ok=True)
         options = mount.replace(",fill", "")
         fill = f" && cat /dev/zero > {data_dir}/filler 2>/dev/null; true" if "fill" in mount else ""
-        script = f"mount -t tmpfs -o {options} tmpfs {data_dir}{fill} && exec \"$@\""
+        script = f'mount -t tmpfs -o {options} tmpfs {data_dir}{fill} && exec "$@"'
         serve = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *serve]
     return subprocess.run(serve, capture_output=True, text=True, timeout=60, env=clean_env())
 
@@ -171,7 +173,9 @@ async def test_browser_killed_under_a_crawl_and_a_run(
     assert again["status"] == "passed", again
 
 
-async def test_200_triggers_against_two_runners(tmp_path: Path, browsers: Browsers, serve: ServeApp) -> None:
+async def test_200_triggers_against_two_runners(
+    tmp_path: Path, browsers: Browsers, serve: ServeApp
+) -> None:
     base = await serve(Site({"/": page("Home")}).app())
     runner = {"max_concurrent_runs": 2, "workers": 1, "trace": "off", "screenshots": "off"}
     config = make_config(tmp_path, runner=runner)
@@ -184,7 +188,9 @@ async def test_200_triggers_against_two_runners(tmp_path: Path, browsers: Browse
         assert [a.status for a in answers] == [201] * 200
         seen_running = 0
         for _ in range(12_000):
-            counts = await daemon.db.fetchall("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
+            counts = await daemon.db.fetchall(
+                "SELECT status, COUNT(*) AS n FROM runs GROUP BY status"
+            )
             by_status = {row["status"]: row["n"] for row in counts}
             seen_running = max(seen_running, by_status.get("running", 0))
             assert by_status.get("running", 0) <= 2

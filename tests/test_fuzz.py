@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.daemon import DaemonProcess
+from tests.conftest import Spawn
 
 MAX_EXAMPLES = "6"
 CHECKS = [
@@ -29,8 +29,8 @@ CHECKS = [
 ]
 
 
-async def test_openapi_fuzz(tmp_path: Path) -> None:
-    daemon = DaemonProcess(tmp_path / "data", env={"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"})
+async def test_openapi_fuzz(spawn: Spawn, tmp_path: Path) -> None:
+    daemon = spawn(tmp_path / "data", env={"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"})
     await daemon.start()
     key = daemon.stdout.split("(shown once): ")[1].split()[0]
     st = shutil.which("st", path=str(Path(sys.executable).parent))

@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 
 from aegisd.state import CONFIG
-from tests.apiclient import Daemon
 from tests.api.test_suites import CASES, make_suite
+from tests.apiclient import Daemon
 from tests.conftest import ServeApp
 from tests.sites import Site, page
 

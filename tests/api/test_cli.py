@@ -9,7 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.daemon import DaemonProcess, run_cli
+from tests.conftest import Spawn
+from tests.daemon import run_cli
 
 KEY = re.compile(r"aegis_[A-Za-z0-9_-]{32}")
 
@@ -23,9 +24,11 @@ async def _get(url: str, key: str) -> tuple[int, dict[str, object]]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-async def test_serve_prints_admin_key_once_and_stops_cleanly(tmp_path: Path, sig: int) -> None:
+async def test_serve_prints_admin_key_once_and_stops_cleanly(
+    spawn: Spawn, tmp_path: Path, sig: int
+) -> None:
     data = tmp_path / "data"
-    daemon = DaemonProcess(data)
+    daemon = spawn(data)
     await daemon.start()
     admin = KEY.findall(daemon.stdout)
     assert len(admin) == 1
@@ -34,7 +37,7 @@ async def test_serve_prints_admin_key_once_and_stops_cleanly(tmp_path: Path, sig
     assert daemon.stop(sig) == 0
     assert "Traceback" not in daemon.stderr
 
-    again = DaemonProcess(data)
+    again = spawn(data)
     await again.start()
     assert KEY.findall(again.stdout) == []  # keys exist: nothing new printed
     assert (await _get(again.url + "/v1/projects", admin[0]))[0] == 200
@@ -42,9 +45,9 @@ async def test_serve_prints_admin_key_once_and_stops_cleanly(tmp_path: Path, sig
     assert admin[0] not in again.stderr and admin[0] not in daemon.stderr
 
 
-async def test_keys_commands_work_beside_a_running_daemon(tmp_path: Path) -> None:
+async def test_keys_commands_work_beside_a_running_daemon(spawn: Spawn, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    daemon = DaemonProcess(data)
+    daemon = spawn(data)
     await daemon.start()
     try:
         created = run_cli("keys", "create", "--name", "ci", "--scope", "read", data_dir=data)
@@ -81,8 +84,8 @@ def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-async def test_warns_when_bound_beyond_loopback(tmp_path: Path) -> None:
-    daemon = DaemonProcess(tmp_path / "data", "--host", "0.0.0.0")
+async def test_warns_when_bound_beyond_loopback(spawn: Spawn, tmp_path: Path) -> None:
+    daemon = spawn(tmp_path / "data", "--host", "0.0.0.0")
     await daemon.start()
     assert daemon.stop() == 0
     assert "reachable from the network" in daemon.stderr

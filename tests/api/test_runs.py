@@ -13,10 +13,9 @@ import pytest
 from aegisd.retention import prune_runs
 from aegisd.state import CONFIG
 from runner.browsers import Browsers
-from tests.apiclient import Daemon, make_config, running
 from tests.api.test_suites import CASES, make_suite
-from tests.conftest import ServeApp
-from tests.daemon import DaemonProcess
+from tests.apiclient import Daemon, make_config, running
+from tests.conftest import ServeApp, Spawn
 from tests.sites import Site, page
 
 WRONG_TITLE: dict[str, Any] = {
@@ -180,11 +179,13 @@ async def test_artifacts_go_with_their_run_and_project(daemon: Daemon, serve: Se
     assert (await daemon.call("GET", f"/runs/{second['id']}")).status == 404
 
 
-async def test_kill_9_mid_run_requeues_and_finishes(tmp_path: Path, serve: ServeApp) -> None:
+async def test_kill_9_mid_run_requeues_and_finishes(
+    spawn: Spawn, tmp_path: Path, serve: ServeApp
+) -> None:
     slow = await serve(Site(site_pages(), delay_s=0.5).app())
     data = tmp_path / "data"
     unlimited = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
-    daemon = DaemonProcess(data, env=unlimited)
+    daemon = spawn(data, env=unlimited)
     await daemon.start()
     key = daemon.stdout.split("(shown once): ")[1].split()[0]
     headers = {"Authorization": f"Bearer {key}"}
@@ -203,7 +204,7 @@ async def test_kill_9_mid_run_requeues_and_finishes(tmp_path: Path, serve: Serve
                 break
             await asyncio.sleep(0.05)
         daemon.kill()
-    restarted = DaemonProcess(data, env=unlimited)
+    restarted = spawn(data, env=unlimited)
     await restarted.start()
     try:
         async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:

@@ -18,7 +18,9 @@ lint: $(VENV)/.test
 	$(BIN)/mypy
 
 bench: $(VENV)/.test chromium node_modules/.installed
-	$(BIN)/python bench/crawl.py
+	$(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.api
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

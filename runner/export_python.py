@@ -1,0 +1,148 @@
+"""Export a suite as a pytest-playwright module in Python.
+
+Module-level test functions taking the ``page`` fixture, the base URL set once
+through the ``browser_context_args`` mark, ``expect`` web-first assertions;
+runs with ``pytest <file>`` where pytest-playwright is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from runner.export_common import (
+    ExportedFile,
+    Option,
+    ResponseUse,
+    SuiteWriter,
+    escape,
+    slug,
+    string_literal,
+    unique,
+)
+from runner.steps import Case, ExpectUrl, Step
+
+_CONSOLE_ERRORS = '''\
+def console_errors(page: Page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions from now on."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # Chromium's own favicon request is no error of the page's.
+        favicon = message.location["url"].endswith("/favicon.ico")
+        if message.type == "error" and not favicon:
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(error.message))
+    return errors'''
+_URL_PATH = '''\
+def url_path(url: str) -> str:
+    """The path and query of ``url``: what the URL checks compare."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")'''
+_MAX_NAME = 60
+
+
+def _snake_case(method: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", method).lower()
+
+
+def _astral(code: int) -> str:
+    return f"\\U{code:08x}"
+
+
+def _escape(text: str) -> str:
+    return escape(text, '"', _astral)
+
+
+class PythonWriter(SuiteWriter):
+    """Writes pytest-playwright modules (the sync API)."""
+
+    language = "python"
+    indent = "    "
+    file_pattern = "test_{}.py"
+    separator = "_"
+    collect_errors = "errors = console_errors(page)"
+    assert_no_errors = "assert errors == []"
+
+    def string(self, text: str) -> str:
+        """A string literal, double-quoted unless that needs more escapes."""
+        return string_literal(text, '"', "'", _astral)
+
+    def regex(self, pattern: str) -> str:
+        """A raw string literal for ``pattern`` where one can hold it."""
+        if '"' in pattern or not pattern.isprintable():  # a raw string cannot hold these
+            return self.string(pattern)
+        return f'r"{pattern}"'
+
+    def boolean(self, value: bool) -> str:
+        """``True`` or ``False``."""
+        return str(value)
+
+    def call(self, method: str, arguments: Sequence[str], options: Sequence[Option]) -> str:
+        """``method(a, key=value)`` with ``method`` in snake_case."""
+        parts = [*arguments, *(f"{key}={self.option_value(value)}" for key, value in options)]
+        return f"{_snake_case(method)}({', '.join(parts)})"
+
+    def statement(self, expression: str) -> str:
+        """The expression itself: the sync API needs no ``await``."""
+        return expression
+
+    def goto(self, url: str, response: ResponseUse) -> str:
+        """``response = page.goto(url)`` or without the binding."""
+        binding = "" if response == "ignore" else "response = "
+        return f"{binding}page.goto({url})"
+
+    def expect_status(self, status: int) -> str:
+        """Assert on ``response``, which is None for a same-document navigation."""
+        return f"assert response is not None and response.status == {status}"
+
+    def expect_url(self, step: ExpectUrl) -> str:
+        """``wait_for_url`` with a predicate on the path and query."""
+        if step.match == "exact":
+            check = f"url_path(url) == {self.string(step.value)}"
+        else:
+            check = f"re.search({self.regex(step.value)}, url_path(url)) is not None"
+        return f"page.wait_for_url(lambda url: {check})"
+
+    def test_names(self, cases: Sequence[Case]) -> list[str]:
+        """``test_<case_name>``; a repeated name gets ``_2``, ``_3``..."""
+        names = (f"test_{slug(case.name, '_')[:_MAX_NAME].rstrip('_') or 'case'}" for case in cases)
+        return unique(names, lambda name, number: f"{name}_{number}")
+
+    def test(self, name: str, case: Case, body: list[str]) -> list[str]:
+        """A test function with the case's name as its docstring, skipped when disabled."""
+        mark = [] if case.enabled else ['@pytest.mark.skip(reason="disabled in aegisd")']
+        header = [f"def {name}(page: Page) -> None:", f'{self.indent}"""{_escape(case.name)}"""']
+        return [*mark, *header, *body]
+
+    def document(
+        self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
+    ) -> str:
+        """Docstring, imports, the base URL, helpers the suite needs and the tests."""
+        actions = {step.action for step in steps}
+        console = "expect_no_console_errors" in actions
+        urls = [step for step in steps if isinstance(step, ExpectUrl)]
+        standard = ["import re"] if any(step.match == "regex" for step in urls) else []
+        standard += ["from urllib.parse import urlsplit"] if urls else []
+        names = ["ConsoleMessage"] if console else []
+        names += ["Page"]
+        names += ["expect"] if actions & {"expect_title", "expect_visible", "expect_text"} else []
+        imports = "\n".join(standard + [""] * bool(standard) + ["import pytest"])
+        head = "\n\n".join(
+            [
+                f'"""{_escape(suite_name)}: tests exported from aegisd.\n\n'
+                f'Run with `pytest {self.filename(suite_name)}` (needs pytest-playwright).\n"""',
+                f"{imports}\nfrom playwright.sync_api import {', '.join(names)}",
+                f"BASE_URL = {self.string(base_url)}",
+                "pytestmark = pytest.mark.browser_context_args(base_url=BASE_URL)",
+            ]
+        )
+        helpers = ([_CONSOLE_ERRORS] if console else []) + ([_URL_PATH] if urls else [])
+        return "\n\n\n".join([head, *helpers, *("\n".join(test) for test in tests)]) + "\n"
+
+
+def export_suite(name: str, base_url: str, cases: Sequence[Case]) -> ExportedFile:
+    """The suite as a pytest-playwright module."""
+    return PythonWriter().export(name, base_url, cases)

@@ -1,0 +1,141 @@
+"""Export a suite as a ``@playwright/test`` spec in TypeScript.
+
+One ``test.describe`` per suite with ``baseURL`` set once by ``test.use`` and its
+tests in parallel mode, one ``test()`` per case, web-first assertions; runs with
+``npx playwright test``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from runner.export_common import (
+    ExportedFile,
+    Option,
+    ResponseUse,
+    SuiteWriter,
+    string_literal,
+    unique,
+)
+from runner.steps import Case, ExpectUrl, Step
+
+_CONSOLE_ERRORS = """\
+function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    // Chromium's own favicon request is no error of the page's.
+    const favicon = message.location().url.endsWith('/favicon.ico');
+    if (message.type() === 'error' && !favicon) errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}"""
+_LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_RESPONSE_BINDINGS: dict[ResponseUse, str] = {
+    "ignore": "",
+    "const": "const response = ",
+    "let": "let response = ",
+    "assign": "response = ",
+}
+
+
+def regex_literal(pattern: str) -> str:
+    """A JavaScript regular expression literal for ``pattern``."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, "")
+            out.append(_LINE_ESCAPES.get(escaped, "\\" + escaped))
+        elif char == "/":
+            out.append("\\/")
+        else:
+            out.append(_LINE_ESCAPES.get(char, char))
+    return "/" + "".join(out) + "/"
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line if line else line for line in text.splitlines())
+
+
+class TypeScriptWriter(SuiteWriter):
+    """Writes ``@playwright/test`` specs."""
+
+    language = "typescript"
+    indent = "  "
+    file_pattern = "{}.spec.ts"
+    separator = "-"
+    collect_errors = "const errors = consoleErrors(page);"
+    assert_no_errors = "expect(errors).toEqual([]);"
+
+    def string(self, text: str) -> str:
+        """A string literal, single-quoted unless that needs more escapes."""
+        return string_literal(text, "'", '"', lambda code: f"\\u{{{code:x}}}")
+
+    def boolean(self, value: bool) -> str:
+        """``true`` or ``false``."""
+        return "true" if value else "false"
+
+    def call(self, method: str, arguments: Sequence[str], options: Sequence[Option]) -> str:
+        """``method(a, { key: value })``."""
+        parts = list(arguments)
+        if options:
+            fields = ", ".join(f"{key}: {self.option_value(value)}" for key, value in options)
+            parts.append(f"{{ {fields} }}")
+        return f"{method}({', '.join(parts)})"
+
+    def statement(self, expression: str) -> str:
+        """``await expression;``."""
+        return f"await {expression};"
+
+    def goto(self, url: str, response: ResponseUse) -> str:
+        """``const response = await page.goto(url);`` or without the binding."""
+        return _RESPONSE_BINDINGS[response] + self.statement(f"page.goto({url})")
+
+    def expect_status(self, status: int) -> str:
+        """Assert on ``response``, which is null for a same-document navigation."""
+        return f"expect(response?.status()).toBe({status});"
+
+    def expect_url(self, step: ExpectUrl) -> str:
+        """``toHaveURL`` with a predicate on the path and query."""
+        path = "url.pathname + url.search"
+        if step.match == "exact":
+            check = f"{path} === {self.string(step.value)}"
+        else:
+            check = f"{regex_literal(step.value)}.test({path})"
+        return self.statement(f"expect(page).toHaveURL((url) => {check})")
+
+    def test_names(self, cases: Sequence[Case]) -> list[str]:
+        """The case names; a repeated name gets `` (2)``, `` (3)``..."""
+        return unique((case.name for case in cases), lambda name, number: f"{name} ({number})")
+
+    def test(self, name: str, case: Case, body: list[str]) -> list[str]:
+        """``test('name', async ({ page }) => { ... });``, ``test.skip`` when disabled."""
+        opener = "test" if case.enabled else "test.skip"
+        return [f"{opener}({self.string(name)}, async ({{ page }}) => {{", *body, "});"]
+
+    def document(
+        self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
+    ) -> str:
+        """Imports, the console helper if any case needs it, and one ``test.describe``."""
+        actions = {step.action for step in steps}
+        console = "expect_no_console_errors" in actions
+        names = ["test"]
+        names += ["expect"] if any(action.startswith("expect_") for action in actions) else []
+        names += ["type Page"] if console else []
+        blocks = [f"import {{ {', '.join(names)} }} from '@playwright/test';"]
+        blocks += [_CONSOLE_ERRORS] if console else []
+        inside = [
+            f"test.use({{ baseURL: {self.string(base_url)} }});\n"
+            # Cases share nothing, so they may spread over workers as aegisd spreads them.
+            "test.describe.configure({ mode: 'parallel' });"
+        ]
+        inside += ["\n".join(test) for test in tests]
+        describe = _indented("\n\n".join(inside))
+        blocks.append(f"test.describe({self.string(suite_name)}, () => {{\n{describe}\n}});")
+        return "\n\n".join(blocks) + "\n"
+
+
+def export_suite(name: str, base_url: str, cases: Sequence[Case]) -> ExportedFile:
+    """The suite as a ``@playwright/test`` spec."""
+    return TypeScriptWriter().export(name, base_url, cases)

@@ -1,0 +1,254 @@
+"""Playing a case's steps on one Playwright page, with failures in plain words.
+
+Each step runs the same Playwright call the exporters write for it (the same
+locators, actions and web-first assertions), so a step passes here exactly when
+its exported line passes under Playwright Test. What differs is the message: a
+failed step raises ``StepFailed`` saying what was expected and what was found,
+e.g. ``expected title "About" but found "Home"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+from playwright.async_api import Browser, ConsoleMessage, Locator, Page, Response, expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from runner import steps
+from runner.errors import StepFailed
+from runner.steps import Target, quoted, url_path
+
+_POLL_S = 0.1
+_SETTLE_S = 1.0
+_SHOWN_TEXT = 200
+_SHOWN_ERRORS = 3
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_API_PREFIX = re.compile(r"^[A-Za-z]+\.[A-Za-z_]+: ")
+_ELEMENT_STATE = re.compile(r"element is not [a-z ]+")
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN_TEXT else text[: _SHOWN_TEXT - 1] + "…"
+
+
+def reason(error: PlaywrightError) -> str:
+    """The useful part of a Playwright error: its first line, or why an action timed out."""
+    message = _ANSI.sub("", error.message)
+    first = _API_PREFIX.sub("", message.strip().splitlines()[0] if message.strip() else "")
+    states = _ELEMENT_STATE.findall(message)
+    if first.startswith("Timeout") and states:
+        return f"timed out because the {states[-1]}"
+    return first or type(error).__name__
+
+
+async def _disconnects(browser: Browser) -> bool:
+    """Whether ``browser`` is, or within a moment becomes, disconnected.
+
+    A page hears of its end before the browser connection does.
+    """
+    gone = asyncio.Event()
+
+    def on_disconnected(_browser: Browser) -> None:
+        gone.set()
+
+    browser.on("disconnected", on_disconnected)
+    try:
+        if browser.is_connected():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gone.wait(), _SETTLE_S)
+    finally:
+        browser.remove_listener("disconnected", on_disconnected)
+    return not browser.is_connected()
+
+
+class Playback:
+    """One case's page: performs its steps in order.
+
+    Remembers the last ``goto``'s main response and collects console errors and
+    uncaught page errors from the moment it is created, as the exported tests do.
+    """
+
+    def __init__(self, page: Page, *, step_timeout_s: float) -> None:
+        self.page = page
+        self._timeout_ms = step_timeout_s * 1000
+        self._response: Response | None = None
+        self._crashed = False
+        self._closed = asyncio.Event()
+        self.console_errors: list[str] = []
+        page.set_default_timeout(self._timeout_ms)
+        page.set_default_navigation_timeout(self._timeout_ms)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.console_errors.append(error.message))
+        page.on("crash", self._on_crash)
+        page.on("close", lambda _page: self._closed.set())
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        # Chromium's own favicon request is no error of the page's (exporters skip it too).
+        favicon = message.location.get("url", "").endswith("/favicon.ico")
+        if message.type == "error" and not favicon:
+            self.console_errors.append(message.text)
+
+    def _on_crash(self, _page: Page) -> None:
+        self._crashed = True
+        self._closed.set()
+
+    async def broken(self, error: Exception) -> str | None:
+        """Plain words for a crashed page or a vanished browser, if that caused ``error``.
+
+        A browser going away fails the running navigation (``net::ERR_ABORTED``) a
+        moment before it reports itself gone, so for errors other than timeouts this
+        waits briefly for the page to report its end.
+        """
+        if isinstance(error, PlaywrightError) and not isinstance(error, PlaywrightTimeoutError):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), _SETTLE_S)
+        if self._crashed:
+            return "the page crashed"
+        if not self.page.is_closed():
+            return None
+        browser = self.page.context.browser
+        if browser is not None and await _disconnects(browser):
+            return "the browser crashed or was closed (it is relaunched for the next cases)"
+        return "the page was closed"
+
+    def locate(self, target: Target) -> Locator:
+        """The Playwright locator ``target`` stands for."""
+        page = self.page
+        if target.role is not None:
+            return page.get_by_role(target.role, name=target.name, exact=target.exact)
+        if target.text is not None:
+            return page.get_by_text(target.text, exact=target.exact)
+        if target.label is not None:
+            return page.get_by_label(target.label, exact=target.exact)
+        if target.placeholder is not None:
+            return page.get_by_placeholder(target.placeholder, exact=target.exact)
+        if target.test_id is not None:
+            return page.get_by_test_id(target.test_id)
+        return page.locator(target.value)
+
+    async def perform(self, step: steps.Step) -> None:
+        """Do ``step``; raise ``StepFailed`` when it does not do or find what it expects.
+
+        Other Playwright errors (a crashed page, a closed browser) propagate:
+        ``broken(error)`` then says what happened.
+        """
+        match step:
+            case steps.Goto():
+                await self._goto(step.url)
+            case steps.Click():
+                await self._act(step.target, "click", lambda found: found.click())
+            case steps.Check():
+                await self._act(step.target, "check", lambda found: found.check())
+            case steps.Fill():
+                await self._act(step.target, "fill", lambda found: found.fill(step.value))
+            case steps.Select():
+                await self._act(
+                    step.target,
+                    f"select {quoted(step.value)} in",
+                    lambda found: found.select_option(step.value),
+                )
+            case steps.Press():
+                await self._act(step.target, f"press {step.key} on", lambda f: f.press(step.key))
+            case steps.ExpectStatus():
+                self._expect_status(step.status)
+            case steps.ExpectUrl():
+                await self._expect_url(step)
+            case steps.ExpectTitle():
+                await self._expect_title(step.value)
+            case steps.ExpectVisible():
+                await self._expect_visible(step.target)
+            case steps.ExpectText():
+                await self._expect_text(step.target, step.value)
+            case steps.ExpectNoConsoleErrors():
+                self._expect_no_console_errors()
+
+    async def _goto(self, url: str) -> None:
+        try:
+            self._response = await self.page.goto(url)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(f"could not load {url}: {reason(error)}") from None
+
+    async def _act(
+        self, target: Target, verb: str, act: Callable[[Locator], Awaitable[object]]
+    ) -> None:
+        found = self.locate(target)
+        try:
+            await act(found)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            why = await self._match_problem(found) or reason(error)
+            raise StepFailed(f"could not {verb} {target.describe()}: {why}") from None
+
+    async def _match_problem(self, found: Locator) -> str | None:
+        """Why a target does not single out one element, if it does not."""
+        count = await found.count()
+        if count == 0:
+            return f"no element matches (waited {self._timeout_ms / 1000:g} s)"
+        if count > 1:
+            return f"{count} elements match where one was expected"
+        return None
+
+    def _expect_status(self, status: int) -> None:
+        if self._response is None:
+            raise StepFailed(f"expected status {status} but the last navigation had no response")
+        if self._response.status != status:
+            raise StepFailed(f"expected status {status} but got {self._response.status}")
+
+    async def _expect_url(self, step: steps.ExpectUrl) -> None:
+        # Polls like Playwright's toHaveURL(predicate): the page may still be navigating.
+        deadline = time.monotonic() + self._timeout_ms / 1000
+        while not step.matches(self.page.url):
+            if time.monotonic() >= deadline:
+                found = quoted(url_path(self.page.url))
+                if step.match == "exact":
+                    raise StepFailed(f"expected URL path {quoted(step.value)} but found {found}")
+                raise StepFailed(f"expected URL path to match /{step.value}/ but found {found}")
+            await asyncio.sleep(_POLL_S)
+
+    async def _expect_title(self, title: str) -> None:
+        try:
+            await expect(self.page).to_have_title(title, timeout=self._timeout_ms)
+        except AssertionError:
+            found = quoted(await self.page.title())
+            raise StepFailed(f"expected title {quoted(title)} but found {found}") from None
+
+    async def _expect_visible(self, target: Target) -> None:
+        found = self.locate(target)
+        try:
+            await expect(found).to_be_visible(timeout=self._timeout_ms)
+        except (AssertionError, PlaywrightError) as error:
+            if await self.broken(error):
+                raise
+            why = await self._match_problem(found) or "it is hidden"
+            raise StepFailed(f"expected {target.describe()} to be visible but {why}") from None
+
+    async def _expect_text(self, target: Target, text: str) -> None:
+        found = self.locate(target)
+        try:
+            await expect(found).to_contain_text(text, timeout=self._timeout_ms)
+        except (AssertionError, PlaywrightError) as error:
+            if await self.broken(error):
+                raise
+            why = await self._match_problem(found)
+            if why is None:
+                actual = quoted(_shorten(await found.text_content() or ""))
+                why = f"its text is {actual}"
+            raise StepFailed(
+                f"expected {target.describe()} to contain {quoted(text)} but {why}"
+            ) from None
+
+    def _expect_no_console_errors(self) -> None:
+        errors = self.console_errors
+        if errors:
+            shown = "; ".join(quoted(_shorten(error)) for error in errors[:_SHOWN_ERRORS])
+            more = f" and {len(errors) - _SHOWN_ERRORS} more" if len(errors) > _SHOWN_ERRORS else ""
+            raise StepFailed(f"expected no console errors but found {len(errors)}: {shown}{more}")

@@ -1,0 +1,83 @@
+"""What running a case produces: per-step outcomes, the case's result and a run's counts.
+
+These are the ``results`` of ``GET /runs/:id`` and the input of the JUnit and HTML
+reports. Durations are integer milliseconds; artifacts are file names inside the
+run's artifacts directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+CaseStatus = Literal["passed", "failed", "skipped"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StepResult(_Result):
+    """One step of a case's last attempt."""
+
+    index: int
+    action: str
+    description: str
+    status: CaseStatus
+    duration: int
+    error: str | None = None
+
+
+class CaseError(_Result):
+    """Why a case failed: a plain-words message and the step it failed at, if any."""
+
+    message: str
+    step_index: int | None = None
+    action: str | None = None
+
+
+class CaseResult(_Result):
+    """A case's outcome; for a retried case, the last attempt's error, steps and artifacts."""
+
+    case_id: str
+    name: str
+    status: CaseStatus
+    duration: int
+    attempts: int
+    flaky: bool = False
+    error: CaseError | None = None
+    skip_reason: str | None = None
+    screenshot: str | None = None
+    trace: str | None = None
+    steps: list[StepResult]
+
+    @property
+    def artifacts(self) -> list[str]:
+        """The artifact file names this result refers to."""
+        return [name for name in (self.screenshot, self.trace) if name is not None]
+
+
+class RunCounts(_Result):
+    """How a run's cases came out; ``flaky`` cases are also counted ``passed``."""
+
+    total: int
+    passed: int
+    failed: int
+    skipped: int
+    flaky: int
+    duration: int
+
+    @classmethod
+    def of(cls, results: Sequence[CaseResult]) -> RunCounts:
+        """Count ``results``; ``duration`` is the sum of the cases' durations."""
+        statuses = [result.status for result in results]
+        return cls(
+            total=len(results),
+            passed=statuses.count("passed"),
+            failed=statuses.count("failed"),
+            skipped=statuses.count("skipped"),
+            flaky=sum(result.flaky for result in results),
+            duration=sum(result.duration for result in results),
+        )

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,9 @@ async def _seed(data_dir: Path, runs: int) -> tuple[str, str, str]:
         suite_id, run_id = "", ""
         for number in range(_PROJECTS):
             project = await db.create_project(f"bench {number}", "http://127.0.0.1:9/", None, {})
-            suite = await db.create_suite(project["id"], None, "bench", "http://127.0.0.1:9/", [case])
+            suite = await db.create_suite(
+                project["id"], None, "bench", "http://127.0.0.1:9/", [case]
+            )
             suite_id = suite["id"]
             for _ in range(runs // _PROJECTS):
                 row = await db.create_run(
@@ -93,6 +94,17 @@ def _bare(body: bytes, port: int) -> None:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def _start_daemon(data_dir: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
+    command = [sys.executable, "-m", "aegisd.cli", "serve", "--data-dir", data_dir]
+    return subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def _drive(
@@ -140,15 +152,15 @@ async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
         print(f"seeding {runs} runs ...", flush=True)
         key, suite_id, run_id = await _seed(data_dir, runs)
         port = free_port()
-        env = {**os.environ, "AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
-        command = [sys.executable, "-m", "aegisd.cli", "serve", "--data-dir", tmp, "--port", str(port)]
-        daemon = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        daemon = _start_daemon(tmp, port)
         api = f"http://127.0.0.1:{port}/v1"
         auth = {"Authorization": f"Bearer {key}"}
         await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
-        async with aiohttp.ClientSession(headers=auth) as session:
-            async with session.get(f"{api}/runs?limit=20") as response:
-                list_body = await response.read()
+        async with (
+            aiohttp.ClientSession(headers=auth) as session,
+            session.get(f"{api}/runs?limit=20") as response,
+        ):
+            list_body = await response.read()
         bare_port = free_port()
         bare = multiprocessing.Process(target=_bare, args=(list_body, bare_port), daemon=True)
         bare.start()
@@ -188,7 +200,8 @@ async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
             print(during.line("GET /v1/runs?limit=20, crawling"))
             print(
                 f"crawl meanwhile: {crawl['status']}, {crawl['pages_crawled']} pages crawled; "
-                f"p99 during the crawl {during.percentile(0.99):.1f} ms (target < {P99_TARGET_MS:.0f})"
+                f"p99 during the crawl {during.percentile(0.99):.1f} ms "
+                f"(target < {P99_TARGET_MS:.0f})"
             )
             print(
                 "\n" + json.dumps(

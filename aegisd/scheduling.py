@@ -43,6 +43,8 @@ from storage import Database
 from storage.ids import from_iso, to_iso, utc_now
 
 log = logging.getLogger(__name__)
+# APScheduler logs every job it adds and runs at INFO: one line a minute for the sync alone.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 Clock = Callable[[], datetime]
 Row = dict[str, Any]

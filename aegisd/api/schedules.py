@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from aegisd.api.access import owned, visible_project
 from aegisd.api.projects import Deleted, load_project
 from aegisd.api.suites import load_suite
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.scheduling import cron_trigger, next_fire, time_zone, utc_clock
-from aegisd.state import DB, PRINCIPAL, SCHEDULER
+from aegisd.state import DB, SCHEDULER
 from aegisd.triggers import check_browser
 from runner.browsers import BrowserName
 
@@ -127,21 +128,14 @@ async def _target(request: web.Request, action: str, fields: Row) -> str:
 
 async def load_schedule(request: web.Request, schedule_id: str) -> Row:
     """The schedule's row if it exists and the key may see it; 404/403 otherwise."""
-    row = await request.app[DB].get_schedule(schedule_id)
-    if row is None:
-        raise NotFound(f"schedule {schedule_id} not found")
-    request[PRINCIPAL].check_project(row["project_id"])
-    return row
+    return owned(request, await request.app[DB].get_schedule(schedule_id), "schedule", schedule_id)
 
 
 @router.get("/schedules")
 async def list_schedules(request: web.Request, query: ScheduleQuery) -> Page[Schedule]:
     """List schedules, newest first; filter by project."""
-    principal = request[PRINCIPAL]
-    if query.project_id is not None:
-        principal.check_project(query.project_id)
     rows, total = await request.app[DB].list_schedules(
-        query.size, query.offset, project_id=query.project_id or principal.project_id
+        query.size, query.offset, project_id=visible_project(request, query.project_id)
     )
     return Page([Schedule.model_validate(row) for row in rows], total, query)
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from aegisd.api.access import owned, visible_project
 from aegisd.api.projects import Deleted, http_url, load_project
 from aegisd.api.schedules import referenced
 from aegisd.envelope import Page, PageQuery
@@ -118,11 +119,7 @@ class Delivery(BaseModel):
 
 async def load_webhook(request: web.Request, webhook_id: str) -> dict[str, Any]:
     """The webhook's row if it exists and the key may see it; 404/403 otherwise."""
-    row = await request.app[DB].get_webhook(webhook_id)
-    if row is None:
-        raise NotFound(f"webhook {webhook_id} not found")
-    request[PRINCIPAL].check_project(row["project_id"])
-    return row
+    return owned(request, await request.app[DB].get_webhook(webhook_id), "webhook", webhook_id)
 
 
 async def _project_filter(request: web.Request, project_id: str | None) -> str | None:
@@ -137,11 +134,8 @@ async def _project_filter(request: web.Request, project_id: str | None) -> str |
 @router.get("/webhooks")
 async def list_webhooks(request: web.Request, query: WebhookQuery) -> Page[Webhook]:
     """List webhooks, newest first; filter by project."""
-    principal = request[PRINCIPAL]
-    if query.project_id is not None:
-        principal.check_project(query.project_id)
     rows, total = await request.app[DB].list_webhooks(
-        query.size, query.offset, project_id=query.project_id or principal.project_id
+        query.size, query.offset, project_id=visible_project(request, query.project_id)
     )
     return Page([Webhook.model_validate(row) for row in rows], total, query)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -54,6 +56,12 @@ ENDPOINTS: list[Endpoint] = [
     *schedules.router.endpoints,
     *webhooks.router.endpoints,
 ]
+
+
+@functools.cache
+def _openapi() -> dict[str, Any]:
+    """The OpenAPI document: the route table never changes, so it is built once."""
+    return build_openapi(ENDPOINTS, API_PREFIXES[0], __version__)
 
 
 def _routing_error(request: web.Request, exc: web.HTTPException) -> ApiError:
@@ -123,7 +131,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
         app[BROWSERS] = browsers
     app[CONFIG] = config
     app[RATE_LIMITER] = RateLimiter(config.api.requests_per_minute())
-    app[OPENAPI] = build_openapi(ENDPOINTS, API_PREFIXES[0], __version__)
+    app[OPENAPI] = _openapi()
     app[PROGRESS] = CrawlProgress()
     for endpoint in ENDPOINTS:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)

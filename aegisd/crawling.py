@@ -17,6 +17,7 @@ from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable
 from storage import Database
+from storage.webhooks import NewEvent
 
 # Phases reported as `ai_generation_progress` (the AegisRunner CLI's names).
 _PHASES = {
@@ -51,6 +52,9 @@ class CrawlJobs:
 
     async def failed(self, row: Row, error: str) -> None:
         await self._finish(row, "failed", error=error)
+
+    def events(self, row: Row) -> list[NewEvent]:
+        return crawl_events(row)
 
     async def run(self, row: Row) -> None:
         crawl_id = row["id"]
@@ -135,6 +139,6 @@ class CrawlJobs:
         return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
-        await self.db.finish_crawl(row["id"], status, crawl_events, **fields)
+        await self.db.finish_crawl(row["id"], status, self.events, **fields)
         result = "completed" if status == "completed" else "failed"
         self.progress.publish(row["id"], "done", {"result": result, "status": status})

@@ -14,6 +14,8 @@ import contextlib
 import logging
 from typing import Any, Protocol
 
+from storage.webhooks import NewEvent
+
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
@@ -41,6 +43,9 @@ class JobKind(Protocol):
 
     async def failed(self, row: Row, error: str) -> None:
         """Record that ``run`` raised unexpectedly (the log has the traceback)."""
+
+    def events(self, row: Row) -> list[NewEvent]:
+        """The webhook events of a finished row, queued with its final state."""
 
 
 class JobQueue:

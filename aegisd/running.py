@@ -15,6 +15,7 @@ from runner.executor import Execution
 from runner.results import CaseResult, RunCounts
 from runner.steps import Case
 from storage import Database
+from storage.webhooks import NewEvent
 
 
 class RunJobs:
@@ -44,6 +45,9 @@ class RunJobs:
     async def failed(self, row: Row, error: str) -> None:
         execution = self._executions.pop(row["id"], None)
         await self._finish(row, "error", execution.results if execution else [], error)
+
+    def events(self, row: Row) -> list[NewEvent]:
+        return run_events(self.config, self.links, row)
 
     async def run(self, row: Row) -> None:
         run_id = row["id"]
@@ -93,7 +97,7 @@ class RunJobs:
             row["id"],
             status,
             [result.model_dump(mode="json") for result in results],
-            lambda finished: run_events(self.config, self.links, finished),
+            self.events,
             total=counts.total,
             passed=counts.passed,
             failed=counts.failed,

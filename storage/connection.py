@@ -8,8 +8,9 @@ lock and an ``IMMEDIATE`` transaction so there is exactly one writer at a time.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -133,11 +134,13 @@ class DatabaseCore:
         """An ``IMMEDIATE`` transaction, committed on exit and rolled back on error."""
         async with self._write_lock:
             conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: a task cancelled while BEGIN runs must not leave it open.
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                with suppress(sqlite3.OperationalError):  # no transaction was opened
+                    await asyncio.shield(conn.execute("ROLLBACK"))
                 raise
             await conn.execute("COMMIT")
 

@@ -67,14 +67,19 @@ class JobQueries(DatabaseCore):
             )
             return cursor.rowcount
 
-    async def cancel_queued(self, table: str, job_id: str) -> bool:
-        """Cancel a row that has not started; False if it is no longer queued."""
-        changed = await self.execute(
-            f"UPDATE {table} SET status = 'cancelled', completed_at = ? "
-            "WHERE id = ? AND status = 'queued'",
-            (utc_now(), job_id),
-        )
-        return changed > 0
+    async def cancel_queued(self, table: str, job_id: str, events: EventsFor | None = None) -> bool:
+        """Cancel a row that has not started (queueing ``events`` for it, as ``finish_job``
+        does); False if it is no longer queued."""
+        async with self.write() as conn:
+            async with conn.execute(
+                f"UPDATE {table} SET status = 'cancelled', completed_at = ? "
+                "WHERE id = ? AND status = 'queued' RETURNING *",
+                (utc_now(), job_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and events is not None:
+                await insert_events(conn, events(decode_job(table, dict(row)) or {}))
+        return row is not None
 
     async def running_job_ids(self, table: str, project_id: str) -> list[str]:
         """Ids of the project's ``running`` rows in ``table``."""

@@ -33,14 +33,21 @@ def visible_project(request: web.Request, requested: str | None) -> str | None:
 
 
 async def cancel_job(
-    request: web.Request, table: str, queue: JobQueue, load: Callable[[], Awaitable[Row]]
+    request: web.Request,
+    table: str,
+    queue: JobQueue,
+    load: Callable[[], Awaitable[Row]],
 ) -> None:
-    """Cancel the queued or running crawl or run that ``load`` reads; 409 when finished."""
+    """Cancel the queued or running crawl or run that ``load`` reads; 409 when finished.
+
+    A queued job is cancelled here, queueing its kind's webhook events; a running one
+    by its worker, which records them as for any finish.
+    """
     row = await load()
     for _ in range(50):
         if row["status"] not in ("queued", "running"):
             raise Conflict(f"{row['id']} is already {row['status']}")
-        cancelled = await request.app[DB].cancel_queued(table, row["id"])
+        cancelled = await request.app[DB].cancel_queued(table, row["id"], queue.kind.events)
         if cancelled or await queue.cancel(row["id"]):
             return
         await asyncio.sleep(0.02)  # claimed a moment ago and not yet under way: look again

@@ -63,7 +63,7 @@ async def test_create_get_list_export_delete(daemon: Daemon) -> None:
     assert download.headers["Content-Disposition"] == (
         f'attachment; filename="{exported.data["filename"]}"'
     )
-    assert download.body == exported.data["code"]
+    assert download.body == exported.data["code"].encode()
     bad = await daemon.call("GET", f"/suites/{suite['id']}/export?language=ruby")
     assert bad.status == 400 and bad.error["details"][0]["field"] == "language"
 

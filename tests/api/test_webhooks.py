@@ -309,3 +309,26 @@ async def test_a_hanging_receiver_does_not_hold_up_runs(
         deliveries = (await daemon.call("GET", f"/webhooks/{hook['id']}/deliveries")).data
         assert len(deliveries) == 4 and all(d["attempts"] == 0 for d in deliveries)
     receiver.gate.set()  # type: ignore[union-attr]
+
+
+async def test_a_run_cancelled_while_queued_still_sends_its_events(
+    tmp_path: Path, browsers: Browsers, serve: ServeApp
+) -> None:
+    receiver = Receiver()
+    receiver_url = await serve(receiver.app())
+    slow = await serve(Site(site_pages(), delay_s=1.0).app())
+    async with running(
+        make_config(tmp_path, runner={"max_concurrent_runs": 1}), browsers
+    ) as daemon:
+        hook = await webhook(daemon, receiver_url, events=["run.completed"])
+        project = await daemon.project(base_url=slow)
+        suite = await make_suite(daemon, project["id"], [CASES[0]] * 3)
+        first = (await daemon.call("POST", "/runs", json={"suite_id": suite["id"]})).data
+        second = (await daemon.call("POST", "/runs", json={"suite_id": suite["id"]})).data
+        await daemon.wait_for(f"/runs/{first['id']}", lambda r: r["status"] == "running")
+        cancelled = await daemon.call("POST", f"/runs/{second['id']}/cancel")
+        assert cancelled.data["status"] == "cancelled"
+        [received] = await receiver.wait_for(1)
+        data = check_envelope(received, hook["secret"])
+        assert (data["id"], data["status"]) == (second["id"], "cancelled")
+        await daemon.call("POST", f"/runs/{first['id']}/cancel")

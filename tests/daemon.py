@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -101,3 +103,16 @@ class DaemonProcess:
         """Kill the process if a test left it running."""
         if self.process is not None and self.process.poll() is None:
             self.kill()
+
+
+async def poll(
+    http: aiohttp.ClientSession, path: str, done: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """``GET path`` of a spawned daemon's API until ``done(data)``; the data then."""
+    for _ in range(1200):
+        async with http.get(path) as response:
+            data: dict[str, Any] = (await response.json())["data"]
+        if done(data):
+            return data
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never got there: {data}")

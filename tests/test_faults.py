@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -18,7 +17,7 @@ from runner.browsers import Browsers
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
-from tests.daemon import AEGISD, clean_env
+from tests.daemon import AEGISD, clean_env, poll
 from tests.sites import Site, page
 
 UNLIMITED = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
@@ -28,16 +27,6 @@ def _many_pages(count: int) -> dict[str, str]:
     pages = {f"/p{i}": page(f"P{i}", '<a href="/">Home</a>') for i in range(count)}
     pages["/"] = page("Home", "".join(f'<a href="/p{i}">p{i}</a>' for i in range(count)))
     return pages
-
-
-async def _poll(http: aiohttp.ClientSession, path: str, done: Any) -> dict[str, Any]:
-    for _ in range(1200):
-        async with http.get(path) as response:
-            data = (await response.json())["data"]
-        if done(data):
-            return data  # type: ignore[no-any-return]
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{path}: {data}")
 
 
 async def test_kill_9_mid_crawl_loses_nothing(
@@ -58,7 +47,7 @@ async def test_kill_9_mid_crawl_loses_nothing(
         # Acknowledged work that has not started yet must survive too.
         async with http.post("crawls", json=body) as response:
             queued_id = (await response.json())["data"]["id"]
-        await _poll(http, f"crawls/{crawl_id}", lambda c: c["pages_crawled"] >= 2)
+        await poll(http, f"crawls/{crawl_id}", lambda c: c["pages_crawled"] >= 2)
     daemon.kill()
     with sqlite3.connect(data / "aegisd.sqlite3") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -70,7 +59,7 @@ async def test_kill_9_mid_crawl_loses_nothing(
     try:
         async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
             for job in (crawl_id, queued_id):
-                crawl = await _poll(
+                crawl = await poll(
                     http, f"crawls/{job}", lambda c: c["status"] not in ("queued", "running")
                 )
                 assert crawl["status"] == "completed" and crawl["pages_crawled"] == 13

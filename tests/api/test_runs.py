@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,10 @@ from runner.browsers import Browsers
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
+from tests.daemon import poll
 from tests.sites import Site, page
 
+_LIVE = ("queued", "running")
 WRONG_TITLE: dict[str, Any] = {
     "name": "About has the right title",
     "type": "smoke",
@@ -197,23 +198,15 @@ async def test_kill_9_mid_run_requeues_and_finishes(
             suite = (await r.json())["data"]
         async with http.post("runs", json={"suite_id": suite["id"]}) as r:
             run_id = (await r.json())["data"]["id"]
-        while True:
-            async with http.get(f"runs/{run_id}") as r:
-                run = (await r.json())["data"]
-            if run["status"] == "running" and run["results"]:
-                break
-            await asyncio.sleep(0.05)
+        await poll(
+            http, f"runs/{run_id}", lambda run: run["status"] == "running" and run["results"]
+        )
         daemon.kill()
     restarted = spawn(data, env=unlimited)
     await restarted.start()
     try:
         async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
-            for _ in range(600):
-                async with http.get(f"runs/{run_id}") as r:
-                    run = (await r.json())["data"]
-                if run["status"] not in ("queued", "running"):
-                    break
-                await asyncio.sleep(0.1)
+            run = await poll(http, f"runs/{run_id}", lambda r: r["status"] not in _LIVE)
         assert run["status"] == "passed" and run["passed"] == 6
     finally:
         assert restarted.stop() == 0

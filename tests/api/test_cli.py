@@ -66,6 +66,9 @@ async def test_keys_commands_work_beside_a_running_daemon(spawn: Spawn, tmp_path
         assert "revoked" in run_cli("keys", "list", data_dir=data).stdout
     finally:
         assert daemon.stop() == 0
+    # Neither the key nor its hash reaches the log, though requests carried it.
+    assert secret not in daemon.stderr and secret.removeprefix("aegis_") not in daemon.stderr
+    assert "Authorization" not in daemon.stderr
 
 
 def test_keys_errors(tmp_path: Path) -> None:

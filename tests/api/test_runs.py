@@ -232,3 +232,29 @@ async def test_retention_prunes_old_runs_with_their_files(daemon: Daemon, serve:
     )
     await daemon.db.execute("UPDATE runs SET created_at = '2020-01-01T00:00:00Z'")
     assert await prune_runs(daemon.db, forever) == 0
+
+
+async def test_bound_keys_cannot_reach_other_projects_runs_or_artifacts(
+    daemon: Daemon, serve: ServeApp
+) -> None:
+    base = await serve(Site(site_pages()).app())
+    mine, other = await daemon.project(base_url=base), await daemon.project(base_url=base)
+    suite = await make_suite(daemon, other["id"], [WRONG_TITLE])
+    run = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
+    screenshot = run["results"][0]["screenshot"].rsplit("/", 1)[1]
+    key = await daemon.new_key("write", mine["id"])
+    for method, path in [
+        ("GET", f"/runs/{run['id']}"),
+        ("GET", f"/runs/{run['id']}/junit"),
+        ("GET", f"/runs/{run['id']}/report"),
+        ("GET", f"/runs/{run['id']}/artifacts/{screenshot}"),
+        ("POST", f"/runs/{run['id']}/cancel"),
+        ("DELETE", f"/runs/{run['id']}"),
+        ("GET", f"/runs?project_id={other['id']}"),
+        ("POST", "/runs"),
+    ]:
+        body = {"suite_id": suite["id"]} if path == "/runs" else None
+        answer = await daemon.call(method, path, key=key, json=body)
+        assert answer.status == 403, (method, path, answer.status)
+    assert (await daemon.call("GET", "/runs", key=key)).data == []
+    assert (await daemon.call("GET", f"/runs/{run['id']}/artifacts/{screenshot}")).status == 200

@@ -105,13 +105,11 @@ class DaemonProcess:
             self.kill()
 
 
-async def poll(
-    http: aiohttp.ClientSession, path: str, done: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any]:
+async def poll(http: aiohttp.ClientSession, path: str, done: Callable[[Any], bool]) -> Any:
     """``GET path`` of a spawned daemon's API until ``done(data)``; the data then."""
     for _ in range(1200):
         async with http.get(path) as response:
-            data: dict[str, Any] = (await response.json())["data"]
+            data = (await response.json())["data"]
         if done(data):
             return data
         await asyncio.sleep(0.1)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from aegisd.state import CONFIG
 from aegisd.webhooks import EVENTS
@@ -16,8 +17,8 @@ from tests.api.receivers import Received, Receiver, signature_ok
 from tests.api.test_runs import WRONG_TITLE, site_pages
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
-from tests.conftest import ServeApp
-from tests.daemon import DaemonProcess
+from tests.conftest import ServeApp, Spawn
+from tests.daemon import poll
 from tests.sites import Site
 
 DEAD_SITE = "http://127.0.0.1:9/"
@@ -149,11 +150,14 @@ async def test_retries_with_back_off_until_delivered_or_given_up(
         assert [d["id"] for d in failed.data] == [given_up["id"]]
 
 
-async def test_a_pending_delivery_is_sent_after_a_restart(tmp_path: Path, serve: ServeApp) -> None:
+@pytest.mark.parametrize("stop", ["sigterm", "kill -9"])
+async def test_a_pending_delivery_is_sent_after_a_restart(
+    spawn: Spawn, tmp_path: Path, serve: ServeApp, stop: str
+) -> None:
     receiver = Receiver([503] * 100)
     url = await serve(receiver.app())
     env = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0", "AEGISD_WEBHOOKS__RETRY_BACKOFF_S": "1"}
-    daemon = DaemonProcess(tmp_path / "data", env=env)
+    daemon = spawn(tmp_path / "data", env=env)
     await daemon.start()
     key = daemon.stdout.split("(shown once): ")[1].split()[0]
     headers = {"Authorization": f"Bearer {key}"}
@@ -163,24 +167,24 @@ async def test_a_pending_delivery_is_sent_after_a_restart(tmp_path: Path, serve:
         async with http.post(f"webhooks/{hook['id']}/test") as response:
             pending = (await response.json())["data"]
     assert pending["status"] == "pending"
-    assert daemon.stop() == 0
+    if stop == "sigterm":
+        assert daemon.stop() == 0
+    else:
+        daemon.kill()
     receiver.answers.clear()
 
-    restarted = DaemonProcess(tmp_path / "data", env=env)
+    restarted = spawn(tmp_path / "data", env=env)
     await restarted.start()
-    try:
-        async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
-            for _ in range(150):
-                async with http.get(f"webhooks/{hook['id']}/deliveries") as response:
-                    [delivery] = (await response.json())["data"]
-                if delivery["status"] != "pending":
-                    break
-                await asyncio.sleep(0.1)
-        assert delivery["id"] == pending["id"] and delivery["status"] == "delivered"
-        assert delivery["history"][-1]["status_code"] == 200
-        assert receiver.received[-1].headers["X-Aegis-Delivery"] == pending["id"]
-    finally:
-        assert restarted.stop() == 0
+    async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
+        [delivery] = await poll(
+            http,
+            f"webhooks/{hook['id']}/deliveries",
+            lambda items: bool(items) and all(item["status"] != "pending" for item in items),
+        )
+    assert delivery["id"] == pending["id"] and delivery["status"] == "delivered"
+    assert delivery["history"][-1]["status_code"] == 200
+    assert receiver.received[-1].headers["X-Aegis-Delivery"] == pending["id"]
+    assert restarted.stop() == 0
 
 
 def check_slack_shape(message: dict[str, Any]) -> str:

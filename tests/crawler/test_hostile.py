@@ -1,4 +1,5 @@
-"""Hostile pages do not hang or crash a crawl; cancel and the time cap stop it cleanly."""
+"""Hostile pages do not hang or crash a crawl; cancel, the time cap and a dead browser stop it
+cleanly."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from crawler.analysis import LIMITS
 from crawler.engine import crawl
-from crawler.models import CrawlOptions, CrawlResult
+from crawler.errors import BrowserFailed
+from crawler.models import CrawlOptions, CrawlResult, PageResult
 from runner.browsers import Browsers
 from tests.conftest import ServeApp
 from tests.crawler.sites import (
@@ -27,6 +29,7 @@ from tests.crawler.sites import (
     stalled,
 )
 from tests.sites import page
+from tests.test_faults import _kill_browser_processes
 
 TIMEOUT_S = 2.0
 
@@ -220,3 +223,33 @@ async def test_cancel_closes_the_context(browsers: Browsers, serve: ServeApp) ->
         await task
     assert time.monotonic() - began < 5
     assert len(browser.contexts) == contexts_before
+
+
+async def test_killed_browser_fails_the_crawl_promptly(browsers: Browsers, serve: ServeApp) -> None:
+    many = [f"/p{i}" for i in range(20)]
+    routes: dict[str, Route] = {"/": linking("Home", *many)}
+    routes.update({path: respond(page(path), delay_s=0.4) for path in many})
+    site = CrawlSite(routes)
+    base = await serve(site.app())
+    committed: list[PageResult] = []
+
+    async def on_page(result: PageResult) -> None:
+        committed.append(result)
+
+    options = CrawlOptions(start_url=base + "/", page_timeout_s=3)
+    task = asyncio.create_task(crawl(browsers, options, on_page=on_page))
+    # Kill with home committed, tabs loading and more about to open: a tab being opened as
+    # the browser died is what left crawls hanging.
+    async with asyncio.timeout(30):
+        await site.requested("/p3")
+    assert _kill_browser_processes() > 0
+    async with asyncio.timeout(3 * options.page_timeout_s):
+        with pytest.raises(BrowserFailed, match=r"^the browser (closed|could not open a tab)"):
+            await task
+    assert committed[0].url == base + "/"
+    assert all(p.status == 200 and p.error is None for p in committed)
+
+    # The browser comes back for the next crawl.
+    again, _, again_base = await crawl_routes(browsers, serve, routes, max_pages=5)
+    assert [path for path, _ in paths(again, again_base)] == ["/", *many[:4]]
+    assert all(p.status == 200 and p.error is None for p in again.pages)

@@ -40,7 +40,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext
 
-from crawler.errors import StartPageUnreachable, StartUrlDisallowed
+from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.models import BrokenLink, CrawlOptions, CrawlResult, PageResult, StopReason
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
 from crawler.urls import UrlFilter, index_key, origin_of, same_origin
@@ -65,7 +65,8 @@ async def crawl(
     count changes (found: pages committed plus URLs waiting, at most
     ``max_pages``). Cancelling the calling task stops the crawl, closes its
     browser context and propagates ``CancelledError``. Raises
-    ``StartUrlDisallowed`` and ``StartPageUnreachable``.
+    ``StartUrlDisallowed``, ``StartPageUnreachable``, and ``BrowserFailed`` as
+    soon as the browser closes under the crawl (the next crawl relaunches it).
     """
     async with browsers.context("chromium", **_context_options(options)) as context:
         context.set_default_timeout(options.page_timeout_s * 1000)
@@ -116,6 +117,14 @@ class _Crawl:
         self._outcomes: dict[str, PageVisit] = {}
         self._progress = (0, 0)
         self._deadline = 0.0
+        # A tab being opened when the browser dies is never settled by Playwright, so its
+        # visit would never end: the context's close event is what tells the crawl to stop.
+        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        context.on("close", self._on_close)
+
+    def _on_close(self, _context: BrowserContext) -> None:
+        if not self._closed.done():
+            self._closed.set_result(None)
 
     async def run(self) -> CrawlResult:
         self._deadline = asyncio.get_running_loop().time() + self._options.max_duration_s
@@ -150,8 +159,14 @@ class _Crawl:
         return self._deadline - asyncio.get_running_loop().time()
 
     async def _finished(self, visit: asyncio.Task[PageVisit]) -> bool:
+        """Whether ``visit`` ended within the time cap; ``BrowserFailed`` if the browser closed."""
         if self._time_left() > 0:
-            await asyncio.wait({visit}, timeout=self._time_left())
+            either: list[asyncio.Future[Any]] = [visit, self._closed]
+            await asyncio.wait(
+                either, timeout=self._time_left(), return_when=asyncio.FIRST_COMPLETED
+            )
+        if self._closed.done():
+            raise BrowserFailed("the browser closed during the crawl")
         return visit.done()
 
     def _start_visits(self) -> None:

@@ -1,11 +1,12 @@
-"""Errors of the crawler: why a crawl could not run at all.
+"""Errors of the crawler: why a crawl could not run at all, or could not go on.
 
 A crawl that runs reports trouble with single pages inside its result (a page's
 ``error``, broken links); these exceptions are for the crawl as a whole.
 
 CrawlerError
  ├── StartUrlDisallowed
- └── StartPageUnreachable
+ ├── StartPageUnreachable
+ └── BrowserFailed
 """
 
 
@@ -19,3 +20,7 @@ class StartUrlDisallowed(CrawlerError):
 
 class StartPageUnreachable(CrawlerError):
     """The start page gave no HTTP response at all (refused, timed out, redirect loop...)."""
+
+
+class BrowserFailed(CrawlerError):
+    """The browser closed (crashed, was killed) or could not open a tab during the crawl."""

@@ -20,6 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from crawler.analysis import PageAnalysis, analyse_page
+from crawler.errors import BrowserFailed
 from crawler.models import FailedRequest, PageResult
 from crawler.urls import normalise_url
 
@@ -166,8 +167,12 @@ async def visit_page(
     """Load ``url`` in a new tab of ``context``, analyse it, close the tab.
 
     Links found are internal when on ``origin`` (``None``: the page's own origin).
+    Raises ``BrowserFailed`` when the browser cannot open the tab.
     """
-    page = await context.new_page()
+    try:
+        page = await context.new_page()
+    except PlaywrightError as exc:
+        raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
     watch = _PageWatch(page)
     try:
         return await _load(watch, url, origin, timeout_s, referer)
@@ -240,6 +245,6 @@ def _describe(exc: PlaywrightError) -> str:
     """The first line of a Playwright error, without the API name and the URL it repeats."""
     line = exc.message.strip().splitlines()[0] if exc.message.strip() else "unknown error"
     api, _, rest = line.partition(": ")
-    if rest and api.replace(".", "").isalnum():
+    if rest and api.replace(".", "").replace("_", "").isalnum():
         line = rest
     return line.split(" at http", 1)[0]

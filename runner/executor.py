@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
@@ -61,6 +61,28 @@ class RunnerSettings(BaseModel):
 
 def _case_id(index: int, case: Case) -> str:
     return case.id or f"case-{index + 1}"
+
+
+async def _new_page(context: BrowserContext) -> Page:
+    """A new tab of ``context``; fails at once when the browser dies meanwhile, where
+    Playwright would leave ``new_page`` waiting forever."""
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_close(_: BrowserContext) -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    context.once("close", on_close)
+    opening = asyncio.ensure_future(context.new_page())
+    either: set[asyncio.Future[Any]] = {opening, closed}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not opening.done():
+            opening.cancel()
+    if opening.cancelled():
+        raise PlaywrightError("the browser closed before the page opened")
+    return opening.result()
 
 
 def _keep(mode: ArtifactMode, failed: bool) -> bool:
@@ -200,7 +222,7 @@ class Execution:
             async with self._browsers.context(self._browser, base_url=self._base_url) as context:
                 if self._settings.trace != "off":
                     await context.tracing.start(screenshots=True, snapshots=True)
-                page = await context.new_page()
+                page = await _new_page(context)
                 playback = Playback(page, step_timeout_s=self._settings.step_timeout_s)
                 error = await self._play(case, playback, steps)
                 failed = error is not None

@@ -103,18 +103,15 @@ def test_data_dir_that_cannot_exist(tmp_path: Path) -> None:
 
 
 @needs_mount
-def test_read_only_data_dir(tmp_path: Path) -> None:
-    result = _serve_fails(tmp_path / "data", mount="ro")
+@pytest.mark.parametrize(
+    ("mount", "why"),
+    [("ro", "Read-only file system"), ("size=256k,fill", "No space left")],
+    ids=["read-only", "full-disk"],
+)
+def test_unusable_data_dir_at_start(tmp_path: Path, mount: str, why: str) -> None:
+    result = _serve_fails(tmp_path / "data", mount=mount)
     assert result.returncode == 2, result.stderr
-    assert "not usable" in result.stderr and "Read-only file system" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-@needs_mount
-def test_full_disk(tmp_path: Path) -> None:
-    result = _serve_fails(tmp_path / "data", mount="size=256k,fill")
-    assert result.returncode == 2, result.stderr
-    assert "not usable" in result.stderr and "No space left" in result.stderr
+    assert "not usable" in result.stderr and why in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -80,6 +80,11 @@ class DaemonProcess:
         raise TimeoutError(f"aegisd did not start: {self.stderr}")
 
     @property
+    def admin_key(self) -> str:
+        """The admin key the first start printed."""
+        return self.stdout.split("(shown once): ")[1].split()[0]
+
+    @property
     def stdout(self) -> str:
         return self.stdout_path.read_text()
 

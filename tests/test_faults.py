@@ -36,7 +36,7 @@ async def test_kill_9_mid_crawl_loses_nothing(
     data = tmp_path / "data"
     daemon = spawn(data, env=UNLIMITED)
     await daemon.start()
-    key = daemon.stdout.split("(shown once): ")[1].split()[0]
+    key = daemon.admin_key
     headers = {"Authorization": f"Bearer {key}"}
     async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
         async with http.post("projects", json={"name": "p", "base_url": base}) as response:

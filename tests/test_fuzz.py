@@ -32,7 +32,7 @@ CHECKS = [
 async def test_openapi_fuzz(spawn: Spawn, tmp_path: Path) -> None:
     daemon = spawn(tmp_path / "data", env={"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"})
     await daemon.start()
-    key = daemon.stdout.split("(shown once): ")[1].split()[0]
+    key = daemon.admin_key
     st = shutil.which("st", path=str(Path(sys.executable).parent))
     assert st is not None, "schemathesis is a test dependency"
     command = [

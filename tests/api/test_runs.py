@@ -188,7 +188,7 @@ async def test_kill_9_mid_run_requeues_and_finishes(
     unlimited = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
     daemon = spawn(data, env=unlimited)
     await daemon.start()
-    key = daemon.stdout.split("(shown once): ")[1].split()[0]
+    key = daemon.admin_key
     headers = {"Authorization": f"Bearer {key}"}
     async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
         async with http.post("projects", json={"name": "p", "base_url": slow}) as r:

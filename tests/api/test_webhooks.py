@@ -159,7 +159,7 @@ async def test_a_pending_delivery_is_sent_after_a_restart(
     env = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0", "AEGISD_WEBHOOKS__RETRY_BACKOFF_S": "1"}
     daemon = spawn(tmp_path / "data", env=env)
     await daemon.start()
-    key = daemon.stdout.split("(shown once): ")[1].split()[0]
+    key = daemon.admin_key
     headers = {"Authorization": f"Bearer {key}"}
     async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
         async with http.post("webhooks", json={"url": url}) as response:

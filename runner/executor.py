@@ -79,8 +79,9 @@ async def _new_page(context: BrowserContext) -> Page:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not opening.done():
+            # Cancelling only requests it: ``opening`` is not done until it runs again.
             opening.cancel()
-    if opening.cancelled():
+    if not opening.done() or opening.cancelled():
         raise PlaywrightError("the browser closed before the page opened")
     return opening.result()
 

@@ -8,6 +8,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+from contextlib import suppress
 from pathlib import Path
 
 import aiohttp
@@ -116,25 +117,28 @@ def test_unusable_data_dir_at_start(tmp_path: Path, mount: str, why: str) -> Non
 
 
 def _kill_browser_processes() -> int:
-    """SIGKILL the Chromium processes this test process started (through Playwright)."""
-    killed = 0
+    """SIGKILL the Chromium processes this test process started (through Playwright).
+
+    The whole tree is read first: a browser relaunched while we kill must live.
+    """
+    tree: dict[int, tuple[int, bytes]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        tree[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
     mine = {os.getpid()}
     for _ in range(3):  # walk down: playwright driver -> chromium -> its helpers
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid in mine and int(entry.name) not in mine:
-                mine.add(int(entry.name))
-                if b"chrom" in cmdline:
-                    os.kill(int(entry.name), signal.SIGKILL)
-                    killed += 1
-    return killed
+        mine |= {pid for pid, (ppid, _cmdline) in tree.items() if ppid in mine}
+    chromium = [pid for pid in mine if b"chrom" in tree.get(pid, (0, b""))[1]]
+    for pid in chromium:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(chromium)
 
 
 async def test_browser_killed_under_a_crawl_and_a_run(
@@ -156,7 +160,9 @@ async def test_browser_killed_under_a_crawl_and_a_run(
     again = await daemon.finished(
         f"/runs/{(await daemon.call('POST', '/runs', json={'suite_id': suite['id']})).data['id']}"
     )
-    assert again["status"] == "passed", again
+    assert again["status"] == "passed", (
+        await daemon.call("GET", f"/runs/{again['id']}/results")
+    ).data
 
 
 async def test_200_triggers_against_two_runners(

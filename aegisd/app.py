@@ -17,6 +17,7 @@ from aegisd.api import ci, crawls, keys, meta, projects, runs, schedules, suites
 from aegisd.auth import create_key
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
+from aegisd.envelope import json_response
 from aegisd.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from aegisd.jobs import JobQueue
 from aegisd.links import LinkSigner
@@ -86,7 +87,7 @@ async def _envelope_errors(
             raise
         error = _routing_error(request, exc)
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return web.json_response(error.body(), status=error.status, headers=headers)
+        return json_response(error.body(), status=error.status, headers=headers)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

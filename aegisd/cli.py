@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from aegisd.api.projects import http_url
 from aegisd.app import configure_logging, create_app
@@ -21,6 +22,7 @@ from aegisd.config import Config, ConfigError, load_config
 from aegisd.scan import EXIT_ERROR, ScanOptions, scan
 from runner.browsers import BROWSER_NAMES
 from runner.errors import BrowserNotAvailable
+from runner.login import Login
 from storage import Database
 
 log = logging.getLogger("aegisd")
@@ -49,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--junit", type=Path, help="write JUnit XML here")
     scan.add_argument("--report", type=Path, help="write the HTML report here")
     scan.add_argument("--export", type=Path, help="write the suite as a Playwright spec (.ts/.py)")
+    scan.add_argument(
+        "--login", type=Path, help='log in first: a JSON file {"steps": [...]} (step language)'
+    )
 
     keys = commands.add_parser("keys", help="manage API keys (daemon running or not)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -112,10 +117,25 @@ def _serve(config: Config) -> int:
         host=host,
         port=config.server.port,
         print=None,
-        access_log=logging.getLogger("aegisd.access"),
+        access_log=logging.getLogger("aegisd.access") if config.server.access_log else None,
     )
     log.info("aegisd stopped")
     return 0
+
+
+def _read_login(path: Path) -> Login:
+    """The login of a ``scan --login`` file; ``ValueError`` says what is wrong with it."""
+    try:
+        return Login.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    except ValidationError as exc:
+        raise ValueError(
+            "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or 'login'}: {error['msg']}"
+                for error in exc.errors(include_url=False)
+            )
+        ) from None
 
 
 def _scan(args: argparse.Namespace, config: Config) -> int:
@@ -127,6 +147,11 @@ def _scan(args: argparse.Namespace, config: Config) -> int:
     if args.max_pages < 1 or args.depth < 0:
         print("aegisd: --max-pages must be at least 1 and --depth at least 0", file=sys.stderr)
         return EXIT_ERROR
+    try:
+        login = None if args.login is None else _read_login(args.login)
+    except ValueError as exc:
+        print(f"aegisd: --login {args.login}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     options = ScanOptions(
         url=url,
         max_pages=args.max_pages,
@@ -135,6 +160,7 @@ def _scan(args: argparse.Namespace, config: Config) -> int:
         junit=args.junit,
         report=args.report,
         export=args.export,
+        login=login,
     )
     try:
         return scan(options, config, keep=args.data_dir is not None)

@@ -53,6 +53,9 @@ class ServerSettings(_Table):
     """On SIGTERM/SIGINT, seconds running crawls and runs get to finish before they are cut
     off (cut-off jobs are re-queued and run again at the next start)."""
 
+    access_log: bool = False
+    """Log a line per HTTP request (client, request line, status, size, time) to stderr."""
+
 
 class StorageSettings(_Table):
     data_dir: Path = Field(default_factory=_default_data_dir)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+import orjson
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
@@ -41,9 +44,10 @@ class PageQuery(BaseModel):
 
 @dataclass
 class Page(Generic[T]):
-    """One page of a list, as a handler returns it."""
+    """One page of a list, as a handler returns it: models, or JSON-ready dicts of
+    exactly their shape where a list is hot enough to skip building models."""
 
-    items: list[T]
+    items: Sequence[T] | Sequence[dict[str, Any]]
     total: int
     query: PageQuery
 
@@ -92,6 +96,15 @@ class PlainError(BaseModel):
     """The error body of the routes that answer without the envelope (the CI surface)."""
 
     error: str
+
+
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """``body`` (plain JSON data) as an ``application/json`` response."""
+    return web.Response(
+        body=orjson.dumps(body), status=status, headers=headers, content_type="application/json"
+    )
 
 
 def to_json(value: Any) -> Any:

@@ -7,6 +7,7 @@ under a secret kept in the data directory, so it opens exactly that path.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -29,6 +30,8 @@ class LinkSigner:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
+        # Lists sign a link per row: the same paths come back page after page.
+        self.token = functools.lru_cache(maxsize=4096)(self._token)
 
     @classmethod
     def load(cls, data_dir: Path) -> LinkSigner:
@@ -41,7 +44,7 @@ class LinkSigner:
                 file.write(secrets.token_bytes(32))
         return cls(path.read_bytes())
 
-    def token(self, path: str) -> str:
+    def _token(self, path: str) -> str:
         digest = hmac.new(self._secret, _canonical(path).encode(), hashlib.sha256)
         return digest.hexdigest()[:40]
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from aegisd.auth import Principal, Scope, authenticate
-from aegisd.envelope import Page, pagination, to_json
+from aegisd.envelope import Page, json_response, pagination, to_json
 from aegisd.errors import (
     ApiError,
     BadRequest,
@@ -66,7 +66,7 @@ class Endpoint:
 
     def error_response(self, error: ApiError) -> web.Response:
         body = error.body() if self.envelope else {"error": error.message}
-        return web.json_response(body, status=error.status, headers=error.headers)
+        return json_response(body, status=error.status, headers=error.headers)
 
     def response(self, result: Any) -> web.StreamResponse:
         if isinstance(result, web.StreamResponse):
@@ -81,7 +81,7 @@ class Endpoint:
             body = {"success": True, "data": to_json(result)}
         else:
             body = to_json(result)
-        return web.json_response(body, status=self.status)
+        return json_response(body, status=self.status)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         quota_headers: dict[str, str] = {}

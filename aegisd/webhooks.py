@@ -66,7 +66,7 @@ def _events(kind: str, row: Row, data: dict[str, Any], failed: bool) -> list[New
 def run_events(config: Config, links: LinkSigner, row: Row) -> list[NewEvent]:
     """``run.completed`` for every finished run, with ``run.failed`` for failures and errors;
     the data is the run as the API shows it, ``report_url`` included."""
-    data = run_view(config, links, row).model_dump(mode="json")
+    data = run_view(config, links, row)
     return _events("run", row, data, row["status"] in ("failed", "error"))
 
 

@@ -3,12 +3,13 @@
 Seeds 10,000 runs across 10 projects, starts ``aegisd serve`` in a child process
 and, as the baseline, a bare aiohttp app (another child process) that answers
 every request with the same JSON body the daemon's list gave. Concurrent
-keep-alive clients then drive ``GET /v1/runs?limit=20``, a run's detail and
-``POST /v1/runs`` against each for a fixed time; the figures are requests/s and
-p50/p99 latency, with the ratio to the baseline. The list is then driven again
+keep-alive clients then drive ``GET /v1/runs?limit=20`` and the baseline in
+alternating rounds of a fixed time (the best round of each counts), then a run's
+detail and ``POST /v1/runs``; the figures are requests/s and p50/p99 latency,
+with the list's ratio to the baseline. The list is then driven again
 while the daemon crawls a generated site of several hundred pages.
 
-    .venv/bin/python bench/api.py [--seconds 8] [--clients 16] [--runs 10000]
+    .venv/bin/python -m bench.api [--seconds 8] [--clients 16] [--runs 10000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ async def _wait_healthy(url: str) -> None:
     raise TimeoutError(url)
 
 
-async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
+async def main(seconds: float, clients: int, runs: int, pages: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="aegisd-bench-") as tmp:
         data_dir = Path(tmp)
         print(f"seeding {runs} runs ...", flush=True)
@@ -168,8 +169,13 @@ async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
         await _wait_healthy(bare_url)
         try:
             print(f"{clients} keep-alive clients, {seconds:.0f} s per figure\n")
-            baseline = await _drive(bare_url, seconds, clients)
-            listed = await _drive(f"{api}/runs?limit=20", seconds, clients, headers=auth)
+            # Alternate the two so a burst of load on the machine hits both; keep each's best.
+            bares, lists = [], []
+            for _ in range(rounds):
+                bares.append(await _drive(bare_url, seconds, clients))
+                lists.append(await _drive(f"{api}/runs?limit=20", seconds, clients, headers=auth))
+            baseline = max(bares, key=lambda figures: figures.rate)
+            listed = max(lists, key=lambda figures: figures.rate)
             detail = await _drive(f"{api}/runs/{run_id}", seconds, clients, headers=auth)
             created = await _drive(
                 f"{api}/runs", seconds, clients, "POST", {"suite_id": suite_id}, auth
@@ -179,7 +185,13 @@ async def main(seconds: float, clients: int, runs: int, pages: int) -> None:
             print(detail.line("GET /v1/runs/:id"))
             print(created.line("POST /v1/runs"))
             ratio = listed.rate / baseline.rate
-            print(f"\nlist / bare ratio: {ratio:.2f} (target >= {LIST_TARGET})")
+            rounds_ratios = ", ".join(
+                f"{a.rate / b.rate:.2f}" for a, b in zip(lists, bares, strict=True)
+            )
+            print(
+                f"\nlist / bare ratio: {ratio:.2f} (target >= {LIST_TARGET}); "
+                f"round by round: {rounds_ratios}"
+            )
 
             ready, child = multiprocessing.Pipe()
             site = multiprocessing.Process(target=serve_site, args=(pages, child), daemon=True)
@@ -229,5 +241,6 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.clients, args.runs, args.pages))
+    asyncio.run(main(args.seconds, args.clients, args.runs, args.pages, args.rounds))

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import aiosqlite
 
@@ -22,6 +22,11 @@ from storage.migrations import MIGRATIONS
 
 Row = dict[str, Any]
 Params = Sequence[Any]
+
+
+def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:
+    # Runs in aiosqlite's thread, so the event loop gets finished dicts.
+    return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
 
 
 class DatabaseCore:
@@ -48,7 +53,7 @@ class DatabaseCore:
         """Connect, set the pragmas and apply pending migrations."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
+        conn.row_factory = _dict_row  # type: ignore[assignment]  # typed as a class there
         for pragma in (
             "PRAGMA journal_mode = WAL",
             "PRAGMA foreign_keys = ON",
@@ -99,18 +104,15 @@ class DatabaseCore:
         return int(await self.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return [dict(row) for row in rows]
+        return cast(list[Row], await self.conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        """The first row; for queries of one row at most (by id, or with ``LIMIT 1``)."""
+        return next(iter(await self.fetchall(sql, params)), None)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return row[0] if row is not None else None
+        row = await self.fetchone(sql, params)
+        return next(iter(row.values())) if row is not None else None
 
     @staticmethod
     def where(table: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -122,11 +124,22 @@ class DatabaseCore:
     async def fetchpage(
         self, select: str, where: str, params: Params, order: str, limit: int, offset: int
     ) -> tuple[list[Row], int]:
-        """One page of ``SELECT {select} {where} ORDER BY {order}`` and the total it pages over."""
-        total = int(await self.fetchval(f"SELECT COUNT(*) {where}", params))
+        """One page of ``SELECT {select} {where} ORDER BY {order}`` and the total it pages over.
+
+        The total rides along in the page's own query (one round trip); only a page
+        past the end needs a second one.
+        """
         rows = await self.fetchall(
-            f"SELECT {select} {where} ORDER BY {order} LIMIT ? OFFSET ?", (*params, limit, offset)
+            f"SELECT {select}, (SELECT COUNT(*) {where}) AS _total {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            (*params, *params, limit, offset),
         )
+        if not rows:
+            total = int(await self.fetchval(f"SELECT COUNT(*) {where}", params)) if offset else 0
+            return rows, total
+        total = rows[0]["_total"]
+        for row in rows:
+            del row["_total"]
         return rows, total
 
     @asynccontextmanager

@@ -1,6 +1,17 @@
-"""Queries on API keys. Only a key's SHA-256 hash and display prefix are stored."""
+"""Queries on API keys. Only a key's SHA-256 hash and display prefix are stored.
+
+Every authenticated request looks its key up, so found keys are kept in memory.
+A key stops working by revocation or by its project's deletion; whichever process
+does either (the daemon, or ``aegisd keys revoke`` beside it) appends a byte to
+the ``<database>-keys`` marker file after committing, and every process drops its
+cached keys when it sees the marker's size change. A ``stat`` per request is far
+cheaper than a query.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from storage.connection import DatabaseCore, Row
 from storage.ids import new_id, utc_now
@@ -9,6 +20,27 @@ _COLUMNS = "id, name, prefix, key_hash, scope, project_id, created_at, revoked_a
 
 
 class KeyQueries(DatabaseCore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._keys_marker = path.with_name(path.name + "-keys")
+        self._cached_keys: dict[str, Row] = {}
+        self._cached_marker = 0
+
+    async def open(self) -> None:
+        await super().open()
+        self._keys_marker.touch()
+
+    def _marker_size(self) -> int:
+        try:
+            return os.stat(self._keys_marker).st_size
+        except FileNotFoundError:
+            return 0
+
+    def keys_changed(self) -> None:
+        """Tell every process using this database that a key may have stopped working."""
+        with open(self._keys_marker, "ab") as marker:
+            marker.write(b".")
+
     async def create_key(
         self, name: str, prefix: str, key_hash: str, scope: str, project_id: str | None
     ) -> Row:
@@ -23,9 +55,21 @@ class KeyQueries(DatabaseCore):
         return await self.fetchone(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,))
 
     async def get_key_by_hash(self, key_hash: str) -> Row | None:
-        return await self.fetchone(
-            f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)
-        )
+        """The key with this hash; from memory while no key has stopped working."""
+        # The marker is read before the query: a revocation committed after it
+        # changes the marker again, so the row cached below cannot outlive it.
+        marker = self._marker_size()
+        if marker != self._cached_marker:
+            self._cached_keys.clear()
+            self._cached_marker = marker
+        row = self._cached_keys.get(key_hash)
+        if row is None:
+            row = await self.fetchone(
+                f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)
+            )
+            if row is not None and marker == self._cached_marker:
+                self._cached_keys[key_hash] = row
+        return row
 
     async def list_keys(
         self, limit: int, offset: int, project_id: str | None = None
@@ -49,4 +93,5 @@ class KeyQueries(DatabaseCore):
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
             (utc_now(), key_id),
         )
+        self.keys_changed()
         return await self.get_key(key_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from storage.connection import DatabaseCore, Row
+from storage.connection import Row
 from storage.ids import new_id, utc_now
+from storage.keys import KeyQueries
 
 _COLUMNS = "id, name, base_url, description, settings, created_at, updated_at"
 
@@ -17,7 +18,7 @@ def _project(row: Row | None) -> Row | None:
     return row
 
 
-class ProjectQueries(DatabaseCore):
+class ProjectQueries(KeyQueries):  # deleting a project deletes its keys
     async def create_project(
         self, name: str, base_url: str, description: str | None, settings: dict[str, Any]
     ) -> Row:
@@ -53,5 +54,8 @@ class ProjectQueries(DatabaseCore):
         return await self.get_project(project_id) if changed else None
 
     async def delete_project(self, project_id: str) -> bool:
-        """Delete the project and, by cascade, every row that belongs to it."""
-        return await self.execute("DELETE FROM projects WHERE id = ?", (project_id,)) > 0
+        """Delete the project and, by cascade, every row that belongs to it (its keys too)."""
+        deleted = await self.execute("DELETE FROM projects WHERE id = ?", (project_id,)) > 0
+        if deleted:
+            self.keys_changed()
+        return deleted

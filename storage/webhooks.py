@@ -82,7 +82,7 @@ async def insert_events(conn: aiosqlite.Connection, events: list[NewEvent]) -> N
             (event.project_id, event.name),
         )
         if rows:
-            await _insert_event(conn, event, [row[0] for row in rows])
+            await _insert_event(conn, event, [row["id"] for row in rows])
 
 
 class WebhookQueries(DatabaseCore):

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.crawls import load_crawl
 from aegisd.api.projects import load_project
-from aegisd.api.runs import run_view
+from aegisd.api.runs import report_url
 from aegisd.api.suites import load_suite
+from aegisd.envelope import json_response
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, PROGRESS
@@ -110,7 +111,7 @@ async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
         crawl = await queue_crawl(request.app, project, start_url=body.baseUrl)
     except (ValidationFailed, NotFound) as exc:
         body_ = {"status": "crawl_failed", "error": exc.message}
-        return web.json_response(body_, status=exc.status)
+        return json_response(body_, status=exc.status)
     config = request.app[CONFIG]
     started = CrawlTriggered(
         status="crawl_started",
@@ -118,7 +119,7 @@ async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
         message=f"crawl of {crawl['start_url']} queued",
         dashboardUrl=f"{config.base_url}/v1/crawls/{crawl['id']}",
     )
-    return web.json_response(started.model_dump(), status=202)
+    return json_response(started.model_dump(), status=202)
 
 
 @router.post("/ci/trigger", envelope=False, status=202)
@@ -152,7 +153,7 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
     assert first is not None
     config, links = request.app[CONFIG], request.app[LINKS]
     dashboard = (
-        run_view(config, links, row).report_url
+        report_url(config, links, row["id"])
         if len(suites) == 1
         else links.sign(config.base_url, f"/v1/ci/runs/{first}/report")
     )
@@ -236,7 +237,7 @@ async def ci_report(request: web.Request, ci_run_id: str) -> web.Response:
     runs = await _ci_runs(request, ci_run_id)
     config, links = request.app[CONFIG], request.app[LINKS]
     items = "".join(
-        f'<li><a href="{escape(run_view(config, links, run).report_url)}">'
+        f'<li><a href="{escape(report_url(config, links, run["id"]))}">'
         f"{escape(run['suite_name'])}</a>: {escape(run['status'])} "
         f"({run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped)</li>"
         for run in runs

@@ -17,12 +17,23 @@ async def test_unknown_malformed_and_revoked_keys_are_401(daemon: Daemon) -> Non
     answer = await daemon.call("GET", "/projects", key="", headers={"Authorization": "Basic abc"})
     assert answer.status == 401
     key = await daemon.new_key("read")
+    # Used first, so the key is known (and kept in memory) when it is revoked.
+    assert (await daemon.call("GET", "/projects", key=key)).status == 200
     rows = await daemon.db.fetchall("SELECT id FROM api_keys WHERE scope = 'read'")
     revoked = await daemon.call("DELETE", f"/api-keys/{rows[0]['id']}")
     assert revoked.data["revoked_at"] is not None
     answer = await daemon.call("GET", "/projects", key=key)
     assert answer.status == 401
     assert "revoked" in answer.error["message"]
+
+
+async def test_key_of_a_deleted_project_stops_working(daemon: Daemon) -> None:
+    project = await daemon.project("doomed")
+    key = await daemon.new_key("write", project_id=project["id"])
+    assert (await daemon.call("GET", f"/projects/{project['id']}", key=key)).status == 200
+    assert (await daemon.call("DELETE", f"/projects/{project['id']}")).status == 200
+    answer = await daemon.call("GET", "/projects", key=key)
+    assert answer.status == 401 and answer.error["code"] == "UNAUTHORIZED"
 
 
 async def test_scopes(daemon: Daemon) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from typing import Any, Literal
@@ -207,7 +208,9 @@ async def run_junit(request: web.Request, run_id: str) -> web.Response:
     """The run's results as JUnit XML."""
     row, results = await _stored_results(request, run_id)
     started = from_iso(row["started_at"]) if row["started_at"] else None
-    xml = render_junit(results, suite_name=row["suite_name"], timestamp=started)
+    xml = await asyncio.to_thread(
+        render_junit, results, suite_name=row["suite_name"], timestamp=started
+    )
     return web.Response(text=xml, content_type="application/xml")
 
 
@@ -223,7 +226,9 @@ async def run_report(request: web.Request, run_id: str) -> web.Response:
         "Browser": row["browser"],
         "Started": row["started_at"] or "-",
     }
-    html = render_report(
+    # Reading and embedding every screenshot: off the event loop.
+    html = await asyncio.to_thread(
+        render_report,
         results,
         title=f"{row['suite_name']}: {row['status']}",
         artifacts_dir=request.app[CONFIG].artifacts_dir(run_id),

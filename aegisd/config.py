@@ -97,6 +97,10 @@ class RetentionSettings(_Table):
     runs_days: int = Field(30, ge=0)
     """Runs older than this many days are deleted with their files; 0 keeps them forever."""
 
+    webhook_events_days: int = Field(30, ge=0)
+    """Webhook events older than this many days are deleted with their delivery history
+    once no delivery is pending; 0 keeps them forever."""
+
 
 class Config(_Table):
     """The whole configuration, one attribute per TOML table."""

@@ -1,4 +1,5 @@
-"""Pruning: runs older than ``retention.runs_days`` go, with their artifacts."""
+"""Pruning: runs older than ``retention.runs_days`` go with their artifacts, and webhook
+events older than ``retention.webhook_events_days`` with their delivery history."""
 
 from __future__ import annotations
 
@@ -21,12 +22,17 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 3600.0
 
 
+def _cutoff(days: int, now: datetime | None) -> str | None:
+    """The ISO time ``days`` before ``now``; None when ``days`` is 0 (keep forever)."""
+    return to_iso((now or datetime.now(UTC)) - timedelta(days=days)) if days > 0 else None
+
+
 async def prune_runs(db: Database, config: Config, now: datetime | None = None) -> int:
     """Delete finished runs older than the retention period and their files; how many."""
     days = config.retention.runs_days
-    if days <= 0:
+    cutoff = _cutoff(days, now)
+    if cutoff is None:
         return 0
-    cutoff = to_iso((now or datetime.now(UTC)) - timedelta(days=days))
     run_ids = await db.runs_older_than(cutoff)
     for run_id in run_ids:
         await db.delete_run(run_id)
@@ -36,12 +42,24 @@ async def prune_runs(db: Database, config: Config, now: datetime | None = None) 
     return len(run_ids)
 
 
+async def prune_webhook_events(db: Database, config: Config, now: datetime | None = None) -> int:
+    """Delete webhook events older than their retention period that are no longer being
+    delivered; how many."""
+    days = config.retention.webhook_events_days
+    cutoff = _cutoff(days, now)
+    pruned = await db.prune_webhook_events(cutoff) if cutoff else 0
+    if pruned:
+        log.info("pruned %d webhook events older than %d days", pruned, days)
+    return pruned
+
+
 async def _prune_forever(db: Database, config: Config) -> None:
     while True:
         try:
             await prune_runs(db, config)
+            await prune_webhook_events(db, config)
         except Exception:
-            log.exception("pruning old runs failed; trying again later")
+            log.exception("pruning old runs and webhook events failed; trying again later")
         await asyncio.sleep(PRUNE_EVERY_S)
 
 

@@ -182,6 +182,16 @@ class WebhookQueries(DatabaseCore):
                  None if status == "pending" else attempt["attempted_at"], delivery_id),
             )  # fmt: skip
 
+    async def prune_webhook_events(self, cutoff: str) -> int:
+        """Delete events created before ``cutoff`` (ISO time) that no delivery still waits
+        to send, with their deliveries and attempts; how many."""
+        return await self.execute(
+            "DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS "
+            "(SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id "
+            "AND d.status = 'pending')",
+            (cutoff,),
+        )
+
     async def get_delivery(self, delivery_id: str) -> Row | None:
         """A delivery as listed, with its ``history`` of attempts."""
         row = await self.fetchone(

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aegisd.retention import prune_webhook_events
 from aegisd.state import CONFIG
 from aegisd.webhooks import EVENTS
 from runner.browsers import Browsers
@@ -336,3 +337,23 @@ async def test_a_run_cancelled_while_queued_still_sends_its_events(
         data = check_envelope(received, hook["secret"])
         assert (data["id"], data["status"]) == (second["id"], "cancelled")
         await daemon.call("POST", f"/runs/{first['id']}/cancel")
+
+
+async def test_retention_prunes_old_events_but_not_pending_ones(
+    daemon: Daemon, serve: ServeApp
+) -> None:
+    answers = Receiver([200, 500, 500, 500])
+    hook = await webhook(daemon, await serve(answers.app()))
+    delivered = (await daemon.call("POST", f"/webhooks/{hook['id']}/test")).data
+    pending = (await daemon.call("POST", f"/webhooks/{hook['id']}/test")).data
+    assert (delivered["status"], pending["status"]) == ("delivered", "pending")
+    await daemon.db.execute("UPDATE webhook_events SET created_at = '2020-01-01T00:00:00Z'")
+    config = daemon.app[CONFIG]
+    forever = config.model_copy(
+        update={"retention": config.retention.model_copy(update={"webhook_events_days": 0})}
+    )
+    assert await prune_webhook_events(daemon.db, forever) == 0
+    assert await prune_webhook_events(daemon.db, config) == 1
+    left = await daemon.call("GET", f"/webhooks/{hook['id']}/deliveries")
+    assert [d["id"] for d in left.data] == [pending["id"]]
+    assert await daemon.db.fetchval("SELECT COUNT(*) FROM webhook_attempts") == 1

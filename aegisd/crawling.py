@@ -3,6 +3,7 @@ generates the suite."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aegisd.config import Config
@@ -15,7 +16,7 @@ from crawler.errors import CrawlerError
 from crawler.generate import generate_suite, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
-from runner.errors import BrowserNotAvailable
+from runner.errors import BrowserNotAvailable, LoginFailed
 from storage import Database
 from storage.webhooks import NewEvent
 
@@ -85,7 +86,7 @@ class CrawlJobs:
         self.progress.publish(crawl_id, "crawl_progress", {"pagesFound": 0, "pagesCrawled": 0})
         try:
             result = await crawl(self.browsers, options, on_page=on_page, on_progress=on_progress)
-        except (CrawlerError, BrowserNotAvailable) as exc:
+        except (CrawlerError, BrowserNotAvailable, LoginFailed) as exc:
             await self.failed(row, str(exc))
             return
         suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
@@ -115,7 +116,8 @@ class CrawlJobs:
         if project is None:  # deleted while crawling
             return None
         phase("generating")
-        cases = generate_suite(pages, project["base_url"])
+        # CPU-bound on a large crawl: off the event loop, so the API keeps answering.
+        cases = await asyncio.to_thread(generate_suite, pages, project["base_url"])
         if not cases:
             phase("done")
             return None
@@ -134,11 +136,16 @@ class CrawlJobs:
         previous = await self.db.previous_completed_crawl(row["project_id"], row["id"])
         if previous is None:
             return None
-        before = [PageResult.model_validate(p) for p in await self.db.crawl_pages(previous["id"])]
-        changes = compare_crawls(before, pages).model_dump(mode="json")
+        stored = await self.db.crawl_pages(previous["id"])
+        changes = await asyncio.to_thread(_compare, stored, pages)
         return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
         await self.db.finish_crawl(row["id"], status, self.events, **fields)
         result = "completed" if status == "completed" else "failed"
         self.progress.publish(row["id"], "done", {"result": result, "status": status})
+
+
+def _compare(stored: list[dict[str, Any]], pages: list[PageResult]) -> dict[str, Any]:
+    before = [PageResult.model_validate(page) for page in stored]
+    return compare_crawls(before, pages).model_dump(mode="json")

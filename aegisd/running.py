@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from aegisd.api.projects import project_login
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.links import LinkSigner
@@ -69,6 +70,8 @@ class RunJobs:
             browser=row["browser"],
             retries=row["retries"],
             on_result=on_result,
+            # The login as the project has it when the run starts (so also after a restart).
+            login=await project_login(self.db, row["project_id"]),
         )
         self._executions[run_id] = execution
         started = time.monotonic()

@@ -24,6 +24,7 @@ from aegisd.running import RunJobs
 from runner import export_python, export_typescript
 from runner.browsers import Browsers
 from runner.junit import render_junit
+from runner.login import Login
 from runner.report import render_report
 from runner.results import CaseError, CaseResult
 from runner.steps import Case
@@ -44,6 +45,7 @@ class ScanOptions:
     junit: Path | None = None
     report: Path | None = None
     export: Path | None = None
+    login: Login | None = None
 
 
 def crawl_findings(crawl: dict[str, Any], pages: list[dict[str, Any]]) -> list[CaseResult]:
@@ -112,9 +114,11 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
     async with Database(config.database_path) as db, Browsers(config.browsers) as browsers:
         browsers.check_available(options.browser)
         host = urlsplit(options.url).netloc
-        project = await db.create_project(f"scan {host}", options.url, None, {})
+        # The project's login is what the crawl and the run log in with.
+        settings = {"login": options.login.model_dump(mode="json")} if options.login else {}
+        project = await db.create_project(f"scan {host}", options.url, None, settings)
         await db.create_crawl(
-            project["id"], "full", options.max_pages, options.depth, options.url, True, {}
+            project["id"], "full", options.max_pages, options.depth, options.url, True, settings
         )
         claimed = await db.claim_crawl()
         assert claimed is not None
@@ -219,7 +223,8 @@ def _write_outputs(
         options.report.write_text(html)
     if options.export:
         exporter = export_python if options.export.suffix == ".py" else export_typescript
-        options.export.write_text(exporter.export_suite(name, options.url, cases).code)
+        exported = exporter.export_suite(name, options.url, cases, options.login)
+        options.export.write_text(exported.code)
 
 
 def scan(options: ScanOptions, config: Config, keep: bool, out: TextIO = sys.stdout) -> int:

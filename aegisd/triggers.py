@@ -18,7 +18,13 @@ from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, RUNS
 from runner.errors import BrowserNotAvailable
 
 QUICK_MAX_PAGES = 20
-_CRAWL_OPTIONS = ("include_patterns", "exclude_patterns", "respect_robots_txt", "headers")
+_CRAWL_OPTIONS = (
+    "include_patterns",
+    "exclude_patterns",
+    "respect_robots_txt",
+    "headers",
+    "login",
+)
 
 Row = dict[str, Any]
 
@@ -59,6 +65,8 @@ async def queue_crawl(
     if mode == "quick":
         max_pages, depth = min(max_pages, QUICK_MAX_PAGES), min(depth, 1)
     options = {key: settings[key] for key in _CRAWL_OPTIONS if settings.get(key) is not None}
+    if "login" in options:  # its URLs are relative to the base URL, as in runs
+        options["base_url"] = project["base_url"]
     row = await app[DB].create_crawl(
         project["id"], mode, max_pages, depth, start, generate_suite, options
     )

@@ -15,6 +15,13 @@ below 400. The origin is the start page's, after its redirects. robots.txt is
 fetched first; with ``respect_robots_txt`` a disallowed start URL fails the
 crawl and other disallowed URLs are skipped.
 
+Login. With ``login`` the crawl first performs its steps in a tab of the
+crawl's context (relative URLs resolve against ``base_url``), so the session's
+cookies and storage apply to every page; a failed step fails the crawl
+(``LoginFailed``). Links that look like logging out, by URL or name, and such
+sitemap URLs (``crawler.urls.looks_like_logout``) are then recorded but not
+followed.
+
 One page, one result. A visit whose final URL (after redirects) was already
 committed is left out, and so is ``/x/index.html`` when ``/x/`` was committed
 with the same status and the same document (DOM fingerprint), or the other
@@ -39,13 +46,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from playwright.async_api import BrowserContext
+from playwright.async_api import Error as PlaywrightError
 
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.models import BrokenLink, CrawlOptions, CrawlResult, PageResult, StopReason
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
-from crawler.urls import UrlFilter, index_key, origin_of, same_origin
-from crawler.visit import PageVisit, visit_page
-from runner.browsers import Browsers
+from crawler.urls import UrlFilter, index_key, looks_like_logout, origin_of, same_origin
+from crawler.visit import PageVisit, close_page, visit_page
+from runner.browsers import Browsers, new_page
+from runner.login import Login, log_in
+from runner.playback import reason
 
 PageCallback = Callable[[PageResult], Awaitable[None]]
 ProgressCallback = Callable[[int, int], Awaitable[None]]
@@ -65,8 +75,9 @@ async def crawl(
     count changes (found: pages committed plus URLs waiting, at most
     ``max_pages``). Cancelling the calling task stops the crawl, closes its
     browser context and propagates ``CancelledError``. Raises
-    ``StartUrlDisallowed``, ``StartPageUnreachable``, and ``BrowserFailed`` as
-    soon as the browser closes under the crawl (the next crawl relaunches it).
+    ``StartUrlDisallowed``, ``StartPageUnreachable``, ``LoginFailed`` (a login
+    step failed), and ``BrowserFailed`` as soon as the browser closes under the
+    crawl (the next crawl relaunches it).
     """
     async with browsers.context("chromium", **_context_options(options)) as context:
         context.set_default_timeout(options.page_timeout_s * 1000)
@@ -79,6 +90,8 @@ def _context_options(options: CrawlOptions) -> dict[str, Any]:
         context_options["extra_http_headers"] = dict(options.headers)
     if options.user_agent:
         context_options["user_agent"] = options.user_agent
+    if options.login is not None:
+        context_options["base_url"] = options.base_url or options.start_url
     return context_options
 
 
@@ -140,6 +153,8 @@ class _Crawl:
 
     async def _crawl(self) -> StopReason:
         start = self._options.start_url
+        if self._options.login is not None:
+            await self._log_in(self._options.login)
         self._robots = await self._fetch_robots()
         if self._options.respect_robots_txt and not self._robots.allows(start):
             raise StartUrlDisallowed(f"robots.txt of {self._origin} disallows {start}")
@@ -154,6 +169,22 @@ class _Crawl:
             self._committed += 1
             await self._report_progress()
         return "max_pages" if self._committed < len(self._queue) else "completed"
+
+    async def _log_in(self, login: Login) -> None:
+        """Perform the login in a tab of the crawl's context, within the crawl's time."""
+        try:
+            page = await new_page(self._context)
+        except PlaywrightError as exc:
+            raise BrowserFailed(f"the browser could not open a tab: {reason(exc)}") from exc
+        try:
+            await log_in(
+                page,
+                login,
+                step_timeout_s=self._options.page_timeout_s,
+                timeout_s=max(self._time_left(), 0.001),
+            )
+        finally:
+            await close_page(page)
 
     def _time_left(self) -> float:
         return self._deadline - asyncio.get_running_loop().time()
@@ -207,7 +238,7 @@ class _Crawl:
             return
         for link in page.links:
             if link.kind == "page" and link.internal:
-                self._add(link.url, entry.depth + 1, page.url)
+                self._add(link.url, entry.depth + 1, page.url, link.name)
         if entry.depth == 0 and self._options.mode == "full":
             self._start_visits()
             await self._add_sitemap_urls()
@@ -234,12 +265,15 @@ class _Crawl:
             return False
         return known == document
 
-    def _add(self, url: str, depth: int, referrer: str | None) -> None:
-        """Queue ``url`` if it is new, on the origin, allowed, and the queue has room."""
+    def _add(self, url: str, depth: int, referrer: str | None, name: str = "") -> None:
+        """Queue ``url`` (found as a link named ``name``) if it is new, on the origin,
+        allowed, and the queue has room."""
         if url in self._considered or len(self._queue) >= 2 * self._options.max_pages:
             return
         self._considered.add(url)
         if not same_origin(url, self._origin) or (depth and not self._filter.allows(url)):
+            return
+        if depth and self._options.login is not None and looks_like_logout(url, name):
             return
         robots = self._robots
         if self._options.respect_robots_txt and robots is not None and not robots.allows(url):

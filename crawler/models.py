@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crawler.settings import MAX_CONCURRENCY, CrawlerSettings
 from crawler.urls import compile_patterns, normalise_url
+from runner.login import Login
 
 CrawlMode = Literal["full", "quick"]
 LinkKind = Literal["page", "mailto", "tel", "javascript", "download", "other"]
@@ -74,6 +75,14 @@ class CrawlOptions(BaseModel):
     user_agent: str | None = None
     """User-Agent of the crawl's browser; ``None`` keeps Chromium's own."""
 
+    login: Login | None = None
+    """Steps performed in the crawl's browser context before the first page, so every
+    page is crawled logged in; then URLs that look like logging out are not followed."""
+
+    base_url: str | None = None
+    """The site's base URL, which relative ``goto`` URLs of ``login`` resolve against
+    (as in a run); ``None`` means ``start_url``."""
+
     @classmethod
     def from_settings(cls, settings: CrawlerSettings, **fields: Any) -> CrawlOptions:
         """Options whose limits default to the ``[crawler]`` settings; ``fields`` override."""
@@ -90,6 +99,13 @@ class CrawlOptions(BaseModel):
         if normalised is None:
             raise ValueError("must be an absolute http:// or https:// URL")
         return normalised
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and normalise_url(value) is None:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
 
     @field_validator("include_patterns", "exclude_patterns")
     @classmethod

@@ -32,6 +32,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _INDEX_DOCUMENTS = ("index.html", "index.htm")
 # RFC 3986 reserved and unreserved characters, plus "%" so existing escapes survive.
 _SAFE = "/:@!$&'()*+,;=-._~%?"
+# "log" or "sign", then "out" or "off", as a word of its own: /logout, /users/sign_out, Log out.
+_LOGOUT = re.compile(r"(?<![a-z])(?:log|sign)(?:[-_\s]|%20)?(?:out|off)(?![a-z])", re.IGNORECASE)
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
@@ -81,6 +83,17 @@ def origin_of(url: str) -> str:
 def same_origin(url: str, origin: str) -> bool:
     """Whether the normalised ``url`` lives on ``origin`` (as given by ``origin_of``)."""
     return origin_of(url) == origin
+
+
+def looks_like_logout(url: str, name: str = "") -> bool:
+    """Whether ``url``'s path or query, or the name of a link to it, reads like logging out.
+
+    ``/logout``, ``/log-out``, ``/users/sign_out``, ``/signoff``, ``/?action=logout``
+    and links named "Log out" or "Sign off" do; ``/catalog-outlet``, ``/blog/outdoors``
+    and "Blog outline" do not.
+    """
+    parts = urlsplit(url)
+    return any(_LOGOUT.search(text) for text in (f"{parts.path}?{parts.query}", name))
 
 
 def index_key(url: str) -> str:

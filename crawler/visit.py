@@ -178,8 +178,13 @@ async def visit_page(
         return await _load(watch, url, origin, timeout_s, referer)
     finally:
         watch.recording = False
-        with suppress(PlaywrightError, TimeoutError):
-            await asyncio.wait_for(page.close(), _CLOSE_TIMEOUT_S)
+        await close_page(page)
+
+
+async def close_page(page: Page) -> None:
+    """Close a tab, waiting a few seconds at most: Chromium can leave a close unanswered."""
+    with suppress(PlaywrightError, TimeoutError):
+        await asyncio.wait_for(page.close(), _CLOSE_TIMEOUT_S)
 
 
 async def _load(

@@ -16,7 +16,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from playwright.async_api import Browser, BrowserContext, BrowserType, Playwright, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    BrowserType,
+    Page,
+    Playwright,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict
 
 from runner.errors import BrowserNotAvailable
@@ -171,3 +179,26 @@ class Browsers:
         finally:
             with suppress(Exception):  # the browser died under us; nothing left to close
                 await context.close()
+
+
+async def new_page(context: BrowserContext) -> Page:
+    """A new tab of ``context``; fails at once when the browser dies meanwhile, where
+    Playwright would leave ``new_page`` waiting forever."""
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_close(_: BrowserContext) -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    context.once("close", on_close)
+    opening = asyncio.ensure_future(context.new_page())
+    either: set[asyncio.Future[Any]] = {opening, closed}
+    try:
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not opening.done():
+            # Cancelling only requests it: ``opening`` is not done until it runs again.
+            opening.cancel()
+    if not opening.done() or opening.cancelled():
+        raise PlaywrightError("the browser closed before the page opened")
+    return opening.result()

@@ -3,7 +3,8 @@
 RunnerError
  ├── BrowserNotAvailable
  ├── InvalidSuite
- └── StepFailed
+ ├── StepFailed
+ └── LoginFailed
 """
 
 
@@ -21,3 +22,7 @@ class InvalidSuite(RunnerError):
 
 class StepFailed(RunnerError):
     """A step did not do or find what it expected; the message says so in plain words."""
+
+
+class LoginFailed(RunnerError):
+    """A login step failed: ``login failed at step 2 (click): ...`` says which and why."""

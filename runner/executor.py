@@ -1,7 +1,9 @@
 """Running a suite's cases in a browser: parallel workers, timeouts, retries, artifacts.
 
 Each case gets its own ``BrowserContext`` (with the run's base URL) from the shared
-:class:`~runner.browsers.Browsers`; up to ``workers`` cases run at once. A job
+:class:`~runner.browsers.Browsers`; up to ``workers`` cases run at once. With a
+login, the run logs in once in a context of its own and every case's context
+starts from the storage state (cookies, local storage) it left. A job
 worker creates an :class:`Execution`, awaits :meth:`Execution.run` in a task it
 may cancel, and reads :attr:`Execution.results` afterwards either way.
 """
@@ -12,14 +14,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Page, StorageState
 from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.browsers import Browsers
-from runner.errors import StepFailed
+from runner.browsers import Browsers, new_page
+from runner.errors import LoginFailed
+from runner.login import Login, log_in
 from runner.playback import Playback, reason
 from runner.results import CaseError, CaseResult, CaseStatus, StepResult
 from runner.steps import Case, describe
@@ -29,6 +32,7 @@ OnResult = Callable[[CaseResult], Awaitable[None]]
 
 DISABLED = "the case is disabled"
 NOT_RUN = "the run stopped before this case finished"
+LOGIN_SCREENSHOT = "login-screenshot.png"
 _ARTIFACT_TIMEOUT_MS = 5_000
 
 
@@ -63,29 +67,6 @@ def _case_id(index: int, case: Case) -> str:
     return case.id or f"case-{index + 1}"
 
 
-async def _new_page(context: BrowserContext) -> Page:
-    """A new tab of ``context``; fails at once when the browser dies meanwhile, where
-    Playwright would leave ``new_page`` waiting forever."""
-    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def on_close(_: BrowserContext) -> None:
-        if not closed.done():
-            closed.set_result(None)
-
-    context.once("close", on_close)
-    opening = asyncio.ensure_future(context.new_page())
-    either: set[asyncio.Future[Any]] = {opening, closed}
-    try:
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not opening.done():
-            # Cancelling only requests it: ``opening`` is not done until it runs again.
-            opening.cancel()
-    if not opening.done() or opening.cancelled():
-        raise PlaywrightError("the browser closed before the page opened")
-    return opening.result()
-
-
 def _keep(mode: ArtifactMode, failed: bool) -> bool:
     return mode == "on" or (mode == "on-failure" and failed)
 
@@ -113,16 +94,30 @@ def _step_result(
     )
 
 
-def _skipped(index: int, case: Case, why: str) -> CaseResult:
+def _unplayed(
+    index: int,
+    case: Case,
+    *,
+    skip_reason: str | None = None,
+    error: CaseError | None = None,
+    screenshot: str | None = None,
+) -> CaseResult:
+    """The result of a case none of whose steps ran: skipped, or failed with ``error``."""
     return CaseResult(
         case_id=_case_id(index, case),
         name=case.name,
-        status="skipped",
+        status="skipped" if error is None else "failed",
         duration=0,
         attempts=0,
-        skip_reason=why,
+        error=error,
+        skip_reason=skip_reason,
+        screenshot=screenshot,
         steps=[_step_result(case, step, "skipped") for step in range(len(case.steps))],
     )
+
+
+def _skipped(index: int, case: Case, why: str) -> CaseResult:
+    return _unplayed(index, case, skip_reason=why)
 
 
 class Execution:
@@ -133,6 +128,11 @@ class Execution:
     A result's ``case_id`` is the case's ``id`` (``case-<position>`` for a case
     without one). Screenshots and traces are written into ``artifacts_dir`` as
     ``<case_id>-screenshot.png`` and ``<case_id>-trace.zip``.
+
+    With ``login`` every case runs logged in (see the module doc). The login is
+    tried up to ``1 + retries`` times; when it keeps failing, every enabled case
+    fails with its message (``login failed at step 2 (click): ...``) and its
+    screenshot, ``login-screenshot.png``, without running a step.
     """
 
     def __init__(
@@ -146,6 +146,7 @@ class Execution:
         browser: str = "chromium",
         retries: int | None = None,
         on_result: OnResult | None = None,
+        login: Login | None = None,
     ) -> None:
         self._browsers = browsers
         self._cases = list(cases)
@@ -155,7 +156,11 @@ class Execution:
         self._browser = browser
         self._retries = settings.retries if retries is None else retries
         self._on_result = on_result
+        self._login = login
         self._done: dict[int, CaseResult] = {}
+        self._storage_state: StorageState | None = None
+        self._login_error: CaseError | None = None
+        self._login_screenshot: str | None = None
 
     @property
     def results(self) -> list[CaseResult]:
@@ -175,6 +180,8 @@ class Execution:
         """
         self._browsers.check_available(self._browser)
         self._artifacts_dir.mkdir(parents=True, exist_ok=True)
+        if self._login is not None and any(case.enabled for case in self._cases):
+            await self._log_in(self._login)
         pending = iter(enumerate(self._cases))
         count = min(self._settings.workers, len(self._cases))
         workers = [asyncio.create_task(self._work(pending)) for _ in range(count)]
@@ -195,9 +202,41 @@ class Execution:
             if self._on_result is not None:
                 await self._on_result(result)
 
+    async def _log_in(self, login: Login) -> None:
+        """Log in for the whole run: keep the storage state, or why the login failed."""
+        for _ in range(self._retries + 1):
+            try:
+                async with self._browsers.context(
+                    self._browser, base_url=self._base_url
+                ) as context:
+                    page = await new_page(context)
+                    try:
+                        await log_in(
+                            page,
+                            login,
+                            step_timeout_s=self._settings.step_timeout_s,
+                            timeout_s=self._settings.case_timeout_s,
+                        )
+                    except LoginFailed as failed:
+                        self._login_error = CaseError(message=str(failed))
+                        self._login_screenshot = await self._screenshot(
+                            page, LOGIN_SCREENSHOT, failed=True
+                        )
+                        continue
+                    self._storage_state = await context.storage_state()
+                    self._login_error = self._login_screenshot = None
+                    return
+            except PlaywrightError as problem:
+                message = f"login failed: could not open a browser page: {reason(problem)}"
+                self._login_error, self._login_screenshot = CaseError(message=message), None
+
     async def _run_case(self, index: int, case: Case) -> CaseResult:
         if not case.enabled:
             return _skipped(index, case, DISABLED)
+        if self._login_error is not None:
+            return _unplayed(
+                index, case, error=self._login_error, screenshot=self._login_screenshot
+            )
         started = time.monotonic()
         attempts = 0
         while True:
@@ -220,10 +259,12 @@ class Execution:
         steps: list[StepResult] = []
         screenshot = trace = None
         try:
-            async with self._browsers.context(self._browser, base_url=self._base_url) as context:
+            async with self._browsers.context(
+                self._browser, base_url=self._base_url, storage_state=self._storage_state
+            ) as context:
                 if self._settings.trace != "off":
                     await context.tracing.start(screenshots=True, snapshots=True)
-                page = await _new_page(context)
+                page = await new_page(context)
                 playback = Playback(page, step_timeout_s=self._settings.step_timeout_s)
                 error = await self._play(case, playback, steps)
                 failed = error is not None
@@ -248,22 +289,17 @@ class Execution:
         self, case: Case, playback: Playback, steps: list[StepResult]
     ) -> CaseError | None:
         """Perform the steps, appending each one's outcome to ``steps``; the error, if any."""
-        index, started = 0, time.monotonic()
-        try:
-            async with asyncio.timeout(self._settings.case_timeout_s):
-                for index, step in enumerate(case.steps):
-                    started = time.monotonic()
-                    await playback.perform(step)
-                    steps.append(_step_result(case, index, "passed", started))
-        except StepFailed as failure:
-            message = str(failure)
-        except TimeoutError:
-            message = f"the case took longer than {self._settings.case_timeout_s:g} s"
-        except PlaywrightError as problem:
-            message = await playback.broken(problem) or reason(problem)
-        else:
+
+        def passed(index: int, started: float) -> None:
+            steps.append(_step_result(case, index, "passed", started))
+
+        failure = await playback.play(
+            case.steps, timeout_s=self._settings.case_timeout_s, what="the case", passed=passed
+        )
+        if failure is None:
             return None
-        steps.append(_step_result(case, index, "failed", started, message))
+        index, message = failure.index, failure.message
+        steps.append(_step_result(case, index, "failed", failure.started, message))
         steps.extend(_step_result(case, i, "skipped") for i in range(index + 1, len(case.steps)))
         return CaseError(message=message, step_index=index, action=case.steps[index].action)
 

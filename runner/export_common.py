@@ -1,11 +1,12 @@
 """What the TypeScript and Python exporters share: the step-to-Playwright table and the writer.
 
 A suite becomes one test file: every case one test named after it, every step one
-line of Playwright code. The Playwright calls are named once here, in TypeScript
-spelling; the Python writer derives ``get_by_role`` from ``getByRole``. Each
-language's module supplies its syntax (string literals, calls, statements) and the
-few lines that have no common shape (navigation responses, URL checks, console
-errors, the file and test frames).
+line of Playwright code. A project's login becomes a hook that performs its steps,
+written the same way, on the test's page before every test. The Playwright calls
+are named once here, in TypeScript spelling; the Python writer derives
+``get_by_role`` from ``getByRole``. Each language's module supplies its syntax
+(string literals, calls, statements) and the few lines that have no common shape
+(navigation responses, URL checks, console errors, the file, test and hook frames).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from runner.login import Login
 from runner.steps import (
     Case,
     Check,
@@ -146,10 +148,10 @@ def _action_arguments(step: Click | Check | Fill | Select | Press) -> list[str]:
             return []
 
 
-def _response_uses(case: Case) -> list[ResponseUse]:
-    """How each of the case's ``goto`` steps treats its response, in order."""
-    gotos = sum(isinstance(step, Goto) for step in case.steps)
-    if not any(isinstance(step, ExpectStatus) for step in case.steps):
+def _response_uses(steps: Sequence[Step]) -> list[ResponseUse]:
+    """How each ``goto`` of ``steps`` treats its response, in order."""
+    gotos = sum(isinstance(step, Goto) for step in steps)
+    if not any(isinstance(step, ExpectStatus) for step in steps):
         return ["ignore"] * gotos
     if gotos == 1:
         return ["const"]
@@ -211,6 +213,10 @@ class SuiteWriter(ABC):
         """The lines of one test, ``body`` already indented."""
 
     @abstractmethod
+    def before_each(self, body: list[str]) -> list[str]:
+        """The hook running ``body`` (already indented) on the page before every test."""
+
+    @abstractmethod
     def document(
         self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
     ) -> str:
@@ -222,22 +228,28 @@ class SuiteWriter(ABC):
         """The file name for the suite."""
         return self.file_pattern.format(slug(suite_name, self.separator) or "suite")
 
-    def export(self, name: str, base_url: str, cases: Sequence[Case]) -> ExportedFile:
-        """The suite ``name`` of ``cases`` as a test file against ``base_url``."""
+    def export(
+        self, name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+    ) -> ExportedFile:
+        """The suite ``name`` of ``cases`` as a test file against ``base_url``; with
+        ``login``, its steps run before every test."""
         tests = [
-            self.test(test_name, case, self._body(case))
+            self.test(test_name, case, self._body(case.steps))
             for test_name, case in zip(self.test_names(cases), cases, strict=True)
         ]
         steps = [step for case in cases for step in case.steps]
+        if login is not None:
+            tests.insert(0, self.before_each(self._body(login.steps)))
+            steps += login.steps
         code = self.document(name, base_url, tests, steps)
         return ExportedFile(filename=self.filename(name), language=self.language, code=code)
 
-    def _body(self, case: Case) -> list[str]:
+    def _body(self, steps: Sequence[Step]) -> list[str]:
         lines: list[str] = []
-        if any(isinstance(step, ExpectNoConsoleErrors) for step in case.steps):
+        if any(isinstance(step, ExpectNoConsoleErrors) for step in steps):
             lines.append(self.collect_errors)
-        responses = iter(_response_uses(case))
-        for step in case.steps:
+        responses = iter(_response_uses(steps))
+        for step in steps:
             response = next(responses) if isinstance(step, Goto) else "ignore"
             lines.append(self._step(step, response))
         return [self.indent + line for line in lines]

@@ -20,6 +20,7 @@ from runner.export_common import (
     string_literal,
     unique,
 )
+from runner.login import Login
 from runner.steps import Case, ExpectUrl, Step
 
 _CONSOLE_ERRORS = '''\
@@ -117,6 +118,15 @@ class PythonWriter(SuiteWriter):
         header = [f"def {name}(page: Page) -> None:", f'{self.indent}"""{_escape(case.name)}"""']
         return [*mark, *header, *body]
 
+    def before_each(self, body: list[str]) -> list[str]:
+        """An autouse fixture logging the test's page in before every test."""
+        return [
+            "@pytest.fixture(autouse=True)",
+            "def log_in(page: Page) -> None:",
+            f'{self.indent}"""Log in before every test (the project\'s login steps)."""',
+            *body,
+        ]
+
     def document(
         self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
     ) -> str:
@@ -143,6 +153,8 @@ class PythonWriter(SuiteWriter):
         return "\n\n\n".join([head, *helpers, *("\n".join(test) for test in tests)]) + "\n"
 
 
-def export_suite(name: str, base_url: str, cases: Sequence[Case]) -> ExportedFile:
-    """The suite as a pytest-playwright module."""
-    return PythonWriter().export(name, base_url, cases)
+def export_suite(
+    name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+) -> ExportedFile:
+    """The suite as a pytest-playwright module; with ``login``, an autouse fixture logs in."""
+    return PythonWriter().export(name, base_url, cases, login)

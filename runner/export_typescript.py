@@ -17,6 +17,7 @@ from runner.export_common import (
     string_literal,
     unique,
 )
+from runner.login import Login
 from runner.steps import Case, ExpectUrl, Step
 
 _CONSOLE_ERRORS = """\
@@ -114,6 +115,15 @@ class TypeScriptWriter(SuiteWriter):
         opener = "test" if case.enabled else "test.skip"
         return [f"{opener}({self.string(name)}, async ({{ page }}) => {{", *body, "});"]
 
+    def before_each(self, body: list[str]) -> list[str]:
+        """``test.beforeEach(async ({ page }) => { ... });`` logging in before every test."""
+        return [
+            "// Log in before every test (the project's login steps).",
+            "test.beforeEach(async ({ page }) => {",
+            *body,
+            "});",
+        ]
+
     def document(
         self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
     ) -> str:
@@ -136,6 +146,8 @@ class TypeScriptWriter(SuiteWriter):
         return "\n\n".join(blocks) + "\n"
 
 
-def export_suite(name: str, base_url: str, cases: Sequence[Case]) -> ExportedFile:
-    """The suite as a ``@playwright/test`` spec."""
-    return TypeScriptWriter().export(name, base_url, cases)
+def export_suite(
+    name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+) -> ExportedFile:
+    """The suite as a ``@playwright/test`` spec; with ``login``, a ``beforeEach`` logs in."""
+    return TypeScriptWriter().export(name, base_url, cases, login)

@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from playwright.async_api import Browser, ConsoleMessage, Locator, Page, Response, expect
 from playwright.async_api import Error as PlaywrightError
@@ -65,6 +66,16 @@ async def _disconnects(browser: Browser) -> bool:
     finally:
         browser.remove_listener("disconnected", on_disconnected)
     return not browser.is_connected()
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """Where a sequence of steps stopped: the step's index, why, and when it began."""
+
+    index: int
+    message: str
+    started: float
+    """``time.monotonic()`` when the failed step began."""
 
 
 class Playback:
@@ -131,6 +142,38 @@ class Playback:
         if target.test_id is not None:
             return page.get_by_test_id(target.test_id)
         return page.locator(target.value)
+
+    async def play(
+        self,
+        sequence: Sequence[steps.Step],
+        *,
+        timeout_s: float,
+        what: str,
+        passed: Callable[[int, float], None] | None = None,
+    ) -> StepFailure | None:
+        """Perform ``sequence`` in order, all within ``timeout_s``; the first failure, if any.
+
+        ``passed(index, started)`` is called after each step that passes (``started``
+        is when it began); ``what`` names the sequence in the message of a timeout
+        (``the case took longer than 30 s``).
+        """
+        index, started = 0, time.monotonic()
+        try:
+            async with asyncio.timeout(timeout_s):
+                for index, step in enumerate(sequence):
+                    started = time.monotonic()
+                    await self.perform(step)
+                    if passed is not None:
+                        passed(index, started)
+        except StepFailed as failure:
+            message = str(failure)
+        except TimeoutError:
+            message = f"{what} took longer than {timeout_s:g} s"
+        except PlaywrightError as problem:
+            message = await self.broken(problem) or reason(problem)
+        else:
+            return None
+        return StepFailure(index, message, started)
 
     async def perform(self, step: steps.Step) -> None:
         """Do ``step``; raise ``StepFailed`` when it does not do or find what it expects.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -56,4 +57,95 @@ def linked_site() -> dict[str, str]:
         "/about": page("About us", nav + '<a href="/missing">Old page</a>'),
         "/blog": page("Blog", nav + '<a href="/blog/post">First post</a>'),
         "/blog/post": page("First post", nav),
+    }
+
+
+class LoginSite:
+    """A site behind a cookie session, for the login tests.
+
+    ``/login`` has a form (labelled Email and Password, a "Sign in" button);
+    posting the right ones (``EMAIL``, ``PASSWORD``) starts a session and lands
+    on ``/account``, wrong ones show the form again with an error. Every other
+    page (``PROTECTED``) redirects to ``/login`` without a live session and links
+    to the others, to ``/logout`` and to ``/session/end`` ("Sign out"), which
+    both end the session on the server.
+    ``hits`` records every request's path.
+    """
+
+    EMAIL = "ada@example.com"
+    PASSWORD = "correct horse"
+    PROTECTED: ClassVar[dict[str, str]] = {
+        "/": "Dashboard",
+        "/account": "Account",
+        "/orders": "Orders",
+    }
+    FORM = (
+        '<form method="post" action="/login">'
+        '<label for="email">Email</label><input id="email" name="email" type="email">'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password">'
+        '<button type="submit">Sign in</button></form>'
+    )
+
+    def __init__(self) -> None:
+        self.sessions: set[str] = set()
+        self.hits: list[str] = []
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/login", self._login_form)
+        app.router.add_post("/login", self._log_in)
+        app.router.add_get("/logout", self._log_out)
+        app.router.add_get("/session/end", self._log_out)
+        app.router.add_get("/{path:.*}", self._protected)
+        return app
+
+    def _html(self, title: str, body: str) -> web.Response:
+        return web.Response(text=page(title, body), content_type="text/html")
+
+    async def _login_form(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        return self._html("Sign in", self.FORM)
+
+    async def _log_in(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        form = await request.post()
+        if form.get("email") != self.EMAIL or form.get("password") != self.PASSWORD:
+            return self._html("Sign in", "<p role=alert>Wrong email or password</p>" + self.FORM)
+        token = f"session-{len(self.sessions) + 1}"
+        self.sessions.add(token)
+        answer = web.HTTPSeeOther("/account")
+        answer.set_cookie("session", token, httponly=True)
+        raise answer
+
+    async def _log_out(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        self.sessions.discard(request.cookies.get("session", ""))
+        answer = web.HTTPFound("/login")
+        answer.del_cookie("session")
+        raise answer
+
+    async def _protected(self, request: web.Request) -> web.Response:
+        self.hits.append(request.path)
+        title = self.PROTECTED.get(request.path)
+        if request.cookies.get("session") not in self.sessions:
+            raise web.HTTPFound("/login")
+        if title is None:
+            raise web.HTTPNotFound()
+        links = [f'<a href="{path}">{name}</a>' for path, name in self.PROTECTED.items()]
+        links += ['<a href="/logout">Log out</a>', '<a href="/session/end">Sign out</a>']
+        nav = "<nav>" + " ".join(links) + "</nav>"
+        return self._html(title, nav)
+
+
+def login_steps(password: str = LoginSite.PASSWORD) -> dict[str, Any]:
+    """``settings.login`` for ``LoginSite``: sign in with ``password`` and expect /account."""
+    return {
+        "steps": [
+            {"action": "goto", "url": "/login"},
+            {"action": "fill", "target": {"label": "Email"}, "value": LoginSite.EMAIL},
+            {"action": "fill", "target": {"label": "Password"}, "value": password},
+            {"action": "click", "target": {"role": "button", "name": "Sign in"}},
+            {"action": "expect_url", "value": "/account"},
+        ]
     }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.conftest import ServeApp
 from tests.daemon import AEGISD, clean_env
-from tests.sites import Site, page
+from tests.sites import LoginSite, Site, login_steps, page
 
 
 def _nav(*paths: str) -> str:
@@ -18,10 +19,10 @@ def _nav(*paths: str) -> str:
     )
 
 
-async def _scan(base: str, out: Path) -> subprocess.CompletedProcess[str]:
+async def _scan(base: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     command = [
         *AEGISD, "scan", base + "/", "--junit", str(out / "junit.xml"),
-        "--report", str(out / "report.html"), "--export", str(out / "suite.spec.ts"),
+        "--report", str(out / "report.html"), "--export", str(out / "suite.spec.ts"), *extra,
     ]  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         *command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env()
@@ -76,3 +77,20 @@ def test_bad_url_exits_2(tmp_path: Path) -> None:
         [*AEGISD, "scan", "not-a-url"], capture_output=True, text=True, env=clean_env(), timeout=60
     )
     assert result.returncode == 2 and "not-a-url" in result.stderr
+
+
+async def test_login_file_logs_the_crawl_the_run_and_the_export_in(
+    serve: ServeApp, tmp_path: Path
+) -> None:
+    site = LoginSite()
+    base = await serve(site.app())
+    login = tmp_path / "login.json"
+    login.write_text(json.dumps(login_steps()))
+    result = await _scan(base, tmp_path, "--login", str(login))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Crawled 3 pages" in result.stdout and "/logout" not in site.hits
+    assert "test.beforeEach(" in (tmp_path / "suite.spec.ts").read_text()
+
+    login.write_text(json.dumps({"steps": [{"action": "click"}]}))
+    refused = await _scan(base, tmp_path, "--login", str(login))
+    assert refused.returncode == 2 and "steps.0.click.target" in refused.stderr

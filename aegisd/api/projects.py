@@ -14,6 +14,8 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import CONFIG, CRAWLS, DB, PRINCIPAL, RUNS
+from runner.login import Login
+from storage import Database
 
 router = Router()
 
@@ -56,6 +58,15 @@ class CrawlDefaults(BaseModel):
     )
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra HTTP headers sent with every request."
+    )
+    login: Login | None = Field(
+        None,
+        description=(
+            "How to log in, as steps of the step language; null: no login. Crawls log in "
+            "before the first page (and do not follow links that look like logging out), "
+            "runs log in once and start every case with that session, and exports log in "
+            "before every test."
+        ),
     )
 
     _patterns = field_validator("include_patterns", "exclude_patterns")(_check_patterns)
@@ -120,6 +131,12 @@ async def load_project(request: web.Request, project_id: str) -> dict[str, Any]:
         raise NotFound(f"project {project_id} not found")
     request[PRINCIPAL].check_project(project_id)
     return row
+
+
+async def project_login(db: Database, project_id: str) -> Login | None:
+    """The project's ``settings.login`` as it is now; ``None`` without one (or the project)."""
+    row = await db.get_project(project_id)
+    return None if row is None else CrawlDefaults.model_validate(row["settings"]).login
 
 
 @router.get("/projects")

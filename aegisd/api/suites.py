@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.access import owned, visible_project
-from aegisd.api.projects import Deleted, http_url, load_project
+from aegisd.api.projects import Deleted, http_url, load_project, project_login
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import ValidationFailed
 from aegisd.routing import Router
@@ -99,10 +99,15 @@ async def create_suite(request: web.Request, body: SuiteCreate) -> SuiteDetail:
 async def export_suite(
     request: web.Request, suite_id: str, query: ExportQuery
 ) -> ExportedFile | web.Response:
-    """Export a suite as a Playwright Test spec (TypeScript) or a pytest-playwright module."""
+    """Export a suite as a Playwright Test spec (TypeScript) or a pytest-playwright module.
+
+    With the project's ``settings.login``, the tests log in before each one runs.
+    """
     row = await load_suite(request, suite_id)
-    cases = [Case.model_validate(case) for case in await request.app[DB].suite_cases(suite_id)]
-    exported = _EXPORTERS[query.language](row["name"], row["base_url"], cases)
+    db = request.app[DB]
+    cases = [Case.model_validate(case) for case in await db.suite_cases(suite_id)]
+    login = await project_login(db, row["project_id"])
+    exported = _EXPORTERS[query.language](row["name"], row["base_url"], cases, login)
     if not query.download:
         return exported
     return web.Response(

@@ -5,8 +5,10 @@ import re
 import pytest
 
 from tests.apiclient import Daemon
+from tests.sites import login_steps
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+GOTO_LOGIN = {"action": "goto", "url": "/login"}
 
 
 async def test_create_get_update_delete(daemon: Daemon) -> None:
@@ -71,6 +73,28 @@ async def test_create_get_update_delete(daemon: Daemon) -> None:
             {"name": "x", "base_url": "http://a.test", "settings": {"unknown": 1}},
             "settings.unknown",
         ),
+        *(
+            ({"name": "x", "base_url": "http://a.test", "settings": {"login": login}}, field)
+            for login, field in [
+                ({"steps": []}, "settings.login.steps"),
+                (
+                    {"steps": [{"action": "click", "target": {"text": "Go"}}]},
+                    "settings.login.steps",
+                ),
+                (
+                    {
+                        "steps": [
+                            GOTO_LOGIN,
+                            {"action": "click", "target": {"text": "a", "css": "b"}},
+                        ]
+                    },
+                    "settings.login.steps.1.click.target",
+                ),
+                ({"steps": [GOTO_LOGIN, {"action": "hover"}]}, "settings.login.steps.1"),
+                ({"steps": [GOTO_LOGIN], "user": "ada"}, "settings.login.user"),
+                ("ada:secret", "settings.login"),
+            ]
+        ),
     ],
 )
 async def test_create_validation(daemon: Daemon, body: dict[str, object], field: str) -> None:
@@ -86,6 +110,10 @@ async def test_update_validation_changes_nothing(daemon: Daemon) -> None:
     for body, field in [
         ({"base_url": "nope"}, "base_url"),
         ({"settings": {"max_pages": "many"}}, "settings.max_pages"),
+        (
+            {"settings": {"login": {"steps": [{"action": "goto"}]}}},
+            "settings.login.steps.0.goto.url",
+        ),
         ({"name": ""}, "name"),
         ({"id": "proj_x"}, "id"),
     ]:
@@ -93,6 +121,21 @@ async def test_update_validation_changes_nothing(daemon: Daemon) -> None:
         assert answer.status == 400, body
         assert field in {detail["field"] for detail in answer.error["details"]}
     assert (await daemon.call("GET", f"/projects/{project['id']}")).data == project
+
+
+async def test_login_is_set_kept_and_removed(daemon: Daemon) -> None:
+    """``settings.login`` is one key: given, it replaces the whole login; null removes it."""
+    project = await daemon.project(settings={"login": login_steps()})
+    assert project["settings"]["login"]["steps"][2]["value"] == login_steps()["steps"][2]["value"]
+    path = f"/projects/{project['id']}"
+
+    kept = await daemon.call("PUT", path, json={"settings": {"depth": 1}})
+    assert kept.data["settings"]["login"] == project["settings"]["login"]
+    replaced = await daemon.call("PUT", path, json={"settings": {"login": {"steps": [GOTO_LOGIN]}}})
+    assert len(replaced.data["settings"]["login"]["steps"]) == 1
+    removed = await daemon.call("PUT", path, json={"settings": {"login": None}})
+    assert removed.data["settings"]["login"] is None
+    assert (await daemon.project(name="plain"))["settings"]["login"] is None
 
 
 async def test_update_unknown_project_is_404(daemon: Daemon) -> None:

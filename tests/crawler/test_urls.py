@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import UrlFilter, compile_patterns, index_key, normalise_url, origin_of
+from crawler.urls import (
+    UrlFilter,
+    compile_patterns,
+    index_key,
+    looks_like_logout,
+    normalise_url,
+    origin_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,3 +95,41 @@ def test_url_filter() -> None:
 def test_bad_pattern_is_named() -> None:
     with pytest.raises(ValueError, match=r"'\(unclosed' is not a valid regular expression"):
         compile_patterns(["fine", "(unclosed"])
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/logout", True),
+        ("/LogOut.php", True),
+        ("/log-out", True),
+        ("/users/sign_out", True),
+        ("/signout/", True),
+        ("/account/log-off", True),
+        ("/?action=logout", True),
+        ("/catalog-outlet", False),
+        ("/blog/outdoors", False),
+        ("/logouts", False),
+        ("/login", False),
+        ("/signing-off-notes", False),
+    ],
+)
+def test_looks_like_logout(path: str, expected: bool) -> None:
+    assert looks_like_logout("http://example.com" + path) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Log out", True),
+        ("Sign Out", True),
+        ("Logout", True),
+        ("sign off", True),
+        ("Blog outline", False),
+        ("Sign up", False),
+        ("Log in", False),
+        ("", False),
+    ],
+)
+def test_link_names_that_look_like_logout(name: str, expected: bool) -> None:
+    assert looks_like_logout("http://example.com/session/end", name) is expected

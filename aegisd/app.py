@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from aegisd import __version__
+from aegisd.answers import Answers
 from aegisd.api import ci, crawls, keys, meta, projects, runs, schedules, suites, webhooks
 from aegisd.auth import create_key
 from aegisd.config import Config
@@ -29,6 +30,7 @@ from aegisd.routing import MAX_BODY_BYTES, Endpoint
 from aegisd.running import RunJobs
 from aegisd.scheduling import scheduler
 from aegisd.state import (
+    ANSWERS,
     BROWSERS,
     CONFIG,
     CRAWLS,
@@ -134,6 +136,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
     app[RATE_LIMITER] = RateLimiter(config.api.requests_per_minute())
     app[OPENAPI] = _openapi()
     app[PROGRESS] = CrawlProgress()
+    app[ANSWERS] = Answers()
     for endpoint in ENDPOINTS:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:

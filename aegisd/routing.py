@@ -33,7 +33,7 @@ from aegisd.errors import (
     ValidationFailed,
 )
 from aegisd.links import TOKEN_PARAM
-from aegisd.state import DB, LINKS, PRINCIPAL, RATE_LIMITER
+from aegisd.state import ANSWERS, DB, LINKS, PRINCIPAL, RATE_LIMITER
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class Endpoint:
     content_type: str | None
     prefixed: bool
     shareable: bool
+    cached_on: str | None
     query: type[BaseModel] | None
     body: type[BaseModel] | None
     returns: Any
@@ -88,7 +89,10 @@ class Endpoint:
         try:
             if self.scope is not None:
                 quota_headers = await self._authorize(request, self.scope)
-            response = self.response(await self.func(request, **await self._arguments(request)))
+            if self.cached_on is None:
+                response = await self._answer(request)
+            else:
+                response = await self._reused_answer(request, self.cached_on)
         except ApiError as error:
             response = self.error_response(error)
         except web.HTTPException:
@@ -97,6 +101,23 @@ class Endpoint:
             log.exception("unhandled error in %s %s", self.method, self.path)
             response = self.error_response(InternalError("internal error; see the daemon log"))
         response.headers.update(quota_headers)
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        return self.response(await self.func(request, **await self._arguments(request)))
+
+    async def _reused_answer(self, request: web.Request, table: str) -> web.StreamResponse:
+        """The answer kept in :class:`~aegisd.answers.Answers` while ``table`` is unchanged."""
+        # Counted before the handler reads: a write meanwhile makes the kept body stale at once.
+        changes = await request.app[DB].table_changes(table)
+        principal = request.get(PRINCIPAL)
+        key = (request.path_qs, principal.project_id if principal else None)
+        body = request.app[ANSWERS].get(key, changes)
+        if body is not None:
+            return web.Response(body=body, status=self.status, content_type="application/json")
+        response = await self._answer(request)
+        if isinstance(response, web.Response) and isinstance(response.body, bytes):
+            request.app[ANSWERS].put(key, changes, response.body)
         return response
 
     async def _authorize(self, request: web.Request, scope: Scope) -> dict[str, str]:
@@ -170,11 +191,13 @@ class Router:
         content_type: str | None = None,
         prefixed: bool = True,
         shareable: bool = False,
+        cached_on: str | None = None,
     ) -> Callable[[HandlerFunc], HandlerFunc]:
         """Declare a handler; ``scope`` defaults to read for GET and write otherwise.
 
         ``prefixed=False`` mounts it at the root instead of under ``/v1`` and ``/api/v1``;
-        ``shareable=True`` also opens it to a signed link (:mod:`aegisd.links`) without a key.
+        ``shareable=True`` also opens it to a signed link (:mod:`aegisd.links`) without a key;
+        ``cached_on=table`` reuses answers while ``table`` is unchanged (:mod:`aegisd.answers`).
         """
 
         def declare(func: HandlerFunc) -> HandlerFunc:
@@ -193,6 +216,7 @@ class Router:
                     content_type=content_type,
                     prefixed=prefixed,
                     shareable=shareable,
+                    cached_on=cached_on,
                     query=hints["query"] if "query" in parameters else None,
                     body=hints["body"] if "body" in parameters else None,
                     returns=hints.get("return"),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from aegisd.answers import Answers
 from aegisd.auth import Principal
 from aegisd.config import Config
 from aegisd.jobs import JobQueue
@@ -28,6 +29,7 @@ CRAWLS = web.AppKey("crawls", JobQueue)
 RUNS = web.AppKey("runs", JobQueue)
 PROGRESS = web.AppKey("progress", CrawlProgress)
 LINKS = web.AppKey("links", LinkSigner)
+ANSWERS = web.AppKey("answers", Answers)
 SCHEDULER: web.AppKey[Scheduler] = web.AppKey("scheduler")
 WEBHOOK_SENDER: web.AppKey[WebhookSender] = web.AppKey("webhook_sender")
 

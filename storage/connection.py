@@ -114,6 +114,12 @@ class DatabaseCore:
         row = await self.fetchone(sql, params)
         return next(iter(row.values())) if row is not None else None
 
+    async def table_changes(self, table: str) -> int:
+        """How many times rows of ``table`` changed (tables with triggers counting them)."""
+        return int(
+            await self.fetchval("SELECT changes FROM table_changes WHERE name = ?", (table,))
+        )
+
     @staticmethod
     def where(table: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         """``FROM table [WHERE col = ? AND ...]`` for the filters that are not ``None``."""

@@ -198,4 +198,22 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        """
+        -- How often each table's rows changed, counted by triggers whichever process
+        -- writes: an answer read from a table stays true while its count stands.
+        CREATE TABLE table_changes (name TEXT PRIMARY KEY, changes INTEGER NOT NULL);
+        INSERT INTO table_changes (name, changes) VALUES ('runs', 0);
+        CREATE TRIGGER runs_inserted AFTER INSERT ON runs BEGIN
+            UPDATE table_changes SET changes = changes + 1 WHERE name = 'runs';
+        END;
+        CREATE TRIGGER runs_updated AFTER UPDATE ON runs BEGIN
+            UPDATE table_changes SET changes = changes + 1 WHERE name = 'runs';
+        END;
+        CREATE TRIGGER runs_deleted AFTER DELETE ON runs BEGIN
+            UPDATE table_changes SET changes = changes + 1 WHERE name = 'runs';
+        END;
+        """,
+    ),
 ]

@@ -135,7 +135,7 @@ def _results(
     ]
 
 
-@router.get("/runs")
+@router.get("/runs", cached_on="runs")
 async def list_runs(request: web.Request, query: RunQuery) -> Page[Run]:
     """List test runs, newest first; filter by suite, project and status."""
     rows, total = await request.app[DB].list_runs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,37 @@ async def test_bound_keys_cannot_reach_other_projects_runs_or_artifacts(
         assert answer.status == 403, (method, path, answer.status)
     assert (await daemon.call("GET", "/runs", key=key)).data == []
     assert (await daemon.call("GET", f"/runs/{run['id']}/artifacts/{screenshot}")).status == 200
+
+
+async def test_listed_runs_are_reused_only_while_the_runs_are_unchanged(daemon: Daemon) -> None:
+    """The list is answered from memory between changes (aegisd.answers); every kind of
+    change, by this daemon or by another process, shows in the next answer."""
+    ours, theirs = await daemon.project("ours"), await daemon.project("theirs")
+    suites = {
+        project["id"]: await make_suite(daemon, project["id"], [DISABLED])
+        for project in (ours, theirs)
+    }
+
+    def listed(answer: Any) -> list[tuple[str, str]]:
+        assert answer.status == 200, answer.body
+        return [(run["id"], run["suite_name"]) for run in answer.data]
+
+    assert listed(await daemon.call("GET", "/runs")) == []
+    first = await _run(daemon, suites[ours["id"]]["id"])
+    assert listed(await daemon.call("GET", "/runs")) == [(first["id"], "Smoke")]
+    second = await _run(daemon, suites[theirs["id"]]["id"])
+    both = [(second["id"], "Smoke"), (first["id"], "Smoke")]
+    assert listed(await daemon.call("GET", "/runs")) == both
+
+    # The same URL with a key bound to one project: its own list, not the one kept.
+    bound = await daemon.new_key("read", project_id=ours["id"])
+    assert listed(await daemon.call("GET", "/runs", key=bound)) == [(first["id"], "Smoke")]
+
+    # Written by another process, straight into the database.
+    with sqlite3.connect(daemon.app[CONFIG].database_path) as other:
+        other.execute("UPDATE runs SET suite_name = 'Renamed' WHERE id = ?", (first["id"],))
+    assert listed(await daemon.call("GET", "/runs")) == [both[0], (first["id"], "Renamed")]
+
+    # Deleting a project deletes its runs by cascade, which counts as a change too.
+    assert (await daemon.call("DELETE", f"/projects/{theirs['id']}")).status == 200
+    assert listed(await daemon.call("GET", "/runs")) == [(first["id"], "Renamed")]

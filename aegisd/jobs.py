@@ -19,6 +19,7 @@ from storage.webhooks import NewEvent
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+RETRY_AFTER_S = 1.0
 
 
 class JobKind(Protocol):
@@ -110,14 +111,20 @@ class JobQueue:
 
     async def _work(self) -> None:
         while not self._stopping:
-            row = await self.kind.claim()
-            if row is None:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    # The timeout covers rows queued by another process (e.g. the CLI).
-                    await asyncio.wait_for(self._wake.wait(), timeout=2.0)
-                continue
-            await self._execute(row)
+            try:
+                row = await self.kind.claim()
+                if row is None:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        # The timeout covers rows queued by another process (e.g. the CLI).
+                        await asyncio.wait_for(self._wake.wait(), timeout=2.0)
+                    continue
+                await self._execute(row)
+            except Exception:
+                # The database refused a claim or a final state (disk full, say). A row
+                # left running is re-queued at the next start; this worker carries on.
+                log.exception("%s worker: the database failed; retrying", self.kind.name)
+                await asyncio.sleep(RETRY_AFTER_S)
 
     async def _execute(self, row: Row) -> None:
         job_id = row["id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -285,9 +286,13 @@ async def test_listed_runs_are_reused_only_while_the_runs_are_unchanged(daemon: 
     bound = await daemon.new_key("read", project_id=ours["id"])
     assert listed(await daemon.call("GET", "/runs", key=bound)) == [(first["id"], "Smoke")]
 
-    # Written by another process, straight into the database.
-    with sqlite3.connect(daemon.app[CONFIG].database_path) as other:
-        other.execute("UPDATE runs SET suite_name = 'Renamed' WHERE id = ?", (first["id"],))
+    # Written through a connection of its own, as by another process; in a thread, so
+    # that the daemon (which shares this event loop) can finish a write it may be in.
+    def rename() -> None:
+        with sqlite3.connect(daemon.app[CONFIG].database_path, timeout=30) as other:
+            other.execute("UPDATE runs SET suite_name = 'Renamed' WHERE id = ?", (first["id"],))
+
+    await asyncio.to_thread(rename)
     assert listed(await daemon.call("GET", "/runs")) == [both[0], (first["id"], "Renamed")]
 
     # Deleting a project deletes its runs by cascade, which counts as a change too.

@@ -16,6 +16,8 @@ from typing import Any
 import aiohttp
 
 AEGISD = [sys.executable, "-m", "aegisd.cli"]
+UNLIMITED = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
+"""Environment for a spawned daemon whose test makes more requests than a plan allows."""
 
 
 def free_port() -> int:
@@ -83,6 +85,10 @@ class DaemonProcess:
     def admin_key(self) -> str:
         """The admin key the first start printed."""
         return self.stdout.split("(shown once): ")[1].split()[0]
+
+    def api(self, key: str) -> aiohttp.ClientSession:
+        """A session on this daemon's ``/v1/`` API, sending ``key``."""
+        return aiohttp.ClientSession(self.url + "/v1/", headers={"Authorization": f"Bearer {key}"})
 
     @property
     def stdout(self) -> str:

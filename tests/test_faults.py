@@ -11,17 +11,14 @@ import subprocess
 from contextlib import suppress
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from runner.browsers import Browsers
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
-from tests.daemon import AEGISD, clean_env, poll
+from tests.daemon import AEGISD, UNLIMITED, clean_env, poll
 from tests.sites import Site, page
-
-UNLIMITED = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
 
 
 def _many_pages(count: int) -> dict[str, str]:
@@ -38,8 +35,7 @@ async def test_kill_9_mid_crawl_loses_nothing(
     daemon = spawn(data, env=UNLIMITED)
     await daemon.start()
     key = daemon.admin_key
-    headers = {"Authorization": f"Bearer {key}"}
-    async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
+    async with daemon.api(key) as http:
         async with http.post("projects", json={"name": "p", "base_url": base}) as response:
             project = (await response.json())["data"]
         body = {"project_id": project["id"], "generate_suite": False}
@@ -58,7 +54,7 @@ async def test_kill_9_mid_crawl_loses_nothing(
     restarted = spawn(data, env=UNLIMITED)
     await restarted.start()
     try:
-        async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
+        async with restarted.api(key) as http:
             for job in (crawl_id, queued_id):
                 crawl = await poll(
                     http, f"crawls/{job}", lambda c: c["status"] not in ("queued", "running")

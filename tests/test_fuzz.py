@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import Spawn
+from tests.daemon import UNLIMITED
 
 MAX_EXAMPLES = "6"
 CHECKS = [
@@ -30,7 +31,7 @@ CHECKS = [
 
 
 async def test_openapi_fuzz(spawn: Spawn, tmp_path: Path) -> None:
-    daemon = spawn(tmp_path / "data", env={"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"})
+    daemon = spawn(tmp_path / "data", env=UNLIMITED)
     await daemon.start()
     key = daemon.admin_key
     st = shutil.which("st", path=str(Path(sys.executable).parent))

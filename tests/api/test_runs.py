@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from aegisd.retention import prune_runs
@@ -17,7 +16,7 @@ from runner.browsers import Browsers
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
-from tests.daemon import poll
+from tests.daemon import UNLIMITED, poll
 from tests.sites import Site, page
 
 _LIVE = ("queued", "running")
@@ -187,12 +186,10 @@ async def test_kill_9_mid_run_requeues_and_finishes(
 ) -> None:
     slow = await serve(Site(site_pages(), delay_s=0.5).app())
     data = tmp_path / "data"
-    unlimited = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
-    daemon = spawn(data, env=unlimited)
+    daemon = spawn(data, env=UNLIMITED)
     await daemon.start()
     key = daemon.admin_key
-    headers = {"Authorization": f"Bearer {key}"}
-    async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
+    async with daemon.api(key) as http:
         async with http.post("projects", json={"name": "p", "base_url": slow}) as r:
             project = (await r.json())["data"]
         body = {"project_id": project["id"], "name": "s", "cases": [CASES[1]] * 6}
@@ -204,10 +201,10 @@ async def test_kill_9_mid_run_requeues_and_finishes(
             http, f"runs/{run_id}", lambda run: run["status"] == "running" and run["results"]
         )
         daemon.kill()
-    restarted = spawn(data, env=unlimited)
+    restarted = spawn(data, env=UNLIMITED)
     await restarted.start()
     try:
-        async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
+        async with restarted.api(key) as http:
             run = await poll(http, f"runs/{run_id}", lambda r: r["status"] not in _LIVE)
         assert run["status"] == "passed" and run["passed"] == 6
     finally:

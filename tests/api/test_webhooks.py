@@ -19,7 +19,7 @@ from tests.api.test_runs import WRONG_TITLE, site_pages
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
-from tests.daemon import poll
+from tests.daemon import UNLIMITED, poll
 from tests.sites import Site
 
 DEAD_SITE = "http://127.0.0.1:9/"
@@ -157,12 +157,11 @@ async def test_a_pending_delivery_is_sent_after_a_restart(
 ) -> None:
     receiver = Receiver([503] * 100)
     url = await serve(receiver.app())
-    env = {"AEGISD_API__RATE_LIMIT_PER_MINUTE": "0", "AEGISD_WEBHOOKS__RETRY_BACKOFF_S": "1"}
+    env = {**UNLIMITED, "AEGISD_WEBHOOKS__RETRY_BACKOFF_S": "1"}
     daemon = spawn(tmp_path / "data", env=env)
     await daemon.start()
     key = daemon.admin_key
-    headers = {"Authorization": f"Bearer {key}"}
-    async with aiohttp.ClientSession(daemon.url + "/v1/", headers=headers) as http:
+    async with daemon.api(key) as http:
         async with http.post("webhooks", json={"url": url}) as response:
             hook = (await response.json())["data"]
         async with http.post(f"webhooks/{hook['id']}/test") as response:
@@ -176,7 +175,7 @@ async def test_a_pending_delivery_is_sent_after_a_restart(
 
     restarted = spawn(tmp_path / "data", env=env)
     await restarted.start()
-    async with aiohttp.ClientSession(restarted.url + "/v1/", headers=headers) as http:
+    async with restarted.api(key) as http:
         [delivery] = await poll(
             http,
             f"webhooks/{hook['id']}/deliveries",

@@ -92,3 +92,14 @@ async def test_warns_when_bound_beyond_loopback(spawn: Spawn, tmp_path: Path) ->
     await daemon.start()
     assert daemon.stop() == 0
     assert "reachable from the network" in daemon.stderr
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_access_log_is_opt_in(spawn: Spawn, tmp_path: Path, enabled: bool) -> None:
+    env = {"AEGISD_SERVER__ACCESS_LOG": "true"} if enabled else {}
+    daemon = spawn(tmp_path / "data", env=env)
+    await daemon.start()
+    assert (await _get(daemon.url + "/v1/projects", daemon.admin_key))[0] == 200
+    assert daemon.stop() == 0
+    assert ('"GET /v1/projects HTTP/1.1" 200' in daemon.stderr) is enabled
+    assert daemon.admin_key not in daemon.stderr

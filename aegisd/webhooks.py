@@ -31,7 +31,7 @@ from aegisd import __version__
 from aegisd.api.crawls import Crawl
 from aegisd.api.runs import run_view
 from aegisd.config import Config
-from aegisd.links import LinkSigner
+from aegisd.links import LinkSigner, dashboard_url
 from aegisd.state import CONFIG, DB, WEBHOOK_SENDER
 from storage import Database
 from storage.ids import to_iso, utc_now
@@ -65,14 +65,17 @@ def _events(kind: str, row: Row, data: dict[str, Any], failed: bool) -> list[New
 
 def run_events(config: Config, links: LinkSigner, row: Row) -> list[NewEvent]:
     """``run.completed`` for every finished run, with ``run.failed`` for failures and errors;
-    the data is the run as the API shows it, ``report_url`` included."""
-    data = run_view(config, links, row)
+    the data is the run as the API shows it, ``report_url`` included, and its dashboard page."""
+    page = dashboard_url(config.base_url, "runs", row["id"])
+    data = {**run_view(config, links, row), "dashboard_url": page}
     return _events("run", row, data, row["status"] in ("failed", "error"))
 
 
-def crawl_events(row: Row) -> list[NewEvent]:
-    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones."""
+def crawl_events(config: Config, row: Row) -> list[NewEvent]:
+    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones;
+    the data is the crawl as the API shows it, and its dashboard page."""
     data = Crawl.model_validate(row).model_dump(mode="json")
+    data["dashboard_url"] = dashboard_url(config.base_url, "crawls", row["id"])
     return _events("crawl", row, data, row["status"] == "failed")
 
 
@@ -104,7 +107,8 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
         title = f"Run {data['status']}: {data['suite_name']}"
         counts = {key: data[key] for key in ("passed", "failed", "skipped", "flaky")}
         extra = {"browser": data["browser"]}
-        link, label = data["report_url"], "Open the report"
+        links = f"<{dashboard_url(base_url, 'runs', data['id'])}|Open the run> · "
+        links += f"<{data['report_url']}|report>"
     else:
         title = f"Crawl {data['status']}: {data['start_url']}"
         counts = {
@@ -113,7 +117,7 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
             "console errors": data["console_errors_count"],
         }
         extra = {"suite": data["suite_id"] or "none"}
-        link, label = f"{base_url}/v1/crawls/{data['id']}", "Open the crawl"
+        links = f"<{dashboard_url(base_url, 'crawls', data['id'])}|Open the crawl>"
     mark = _MARKS.get(data["status"], ":grey_question:")
     fields = {**counts, **extra, "duration": _seconds(data["duration"])}
     blocks: list[dict[str, Any]] = [
@@ -128,7 +132,7 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
     ]
     if data["error"]:
         blocks.append({"type": "section", "text": _mrkdwn(f"> {_escape(data['error'][:2000])}")})
-    context = f"<{link}|{label}> · `{data['id']}` · {event}"
+    context = f"{links} · `{data['id']}` · {event}"
     blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
     summary = ", ".join(f"{value} {name}" for name, value in counts.items())
     return {"text": f"{mark} {_escape(title)} ({summary})", "blocks": blocks}

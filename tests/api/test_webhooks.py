@@ -58,8 +58,11 @@ def check_envelope(received: Received, secret: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def without_results(detail: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in detail.items() if key != "results"}
+def as_sent(daemon: Daemon, detail: dict[str, Any]) -> dict[str, Any]:
+    """A run or crawl as its events carry it: without results, with its dashboard page."""
+    kind = "runs" if detail["id"].startswith("run_") else "crawls"
+    page = f"{daemon.app[CONFIG].base_url}/{kind}/{detail['id']}"
+    return {**{k: v for k, v in detail.items() if k != "results"}, "dashboard_url": page}
 
 
 async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: ServeApp) -> None:
@@ -74,9 +77,9 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
     failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(passing)
+    assert check_envelope(first, hook["secret"]) == as_sent(daemon, passing)
     assert sorted(r.event for r in both) == ["run.completed", "run.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failing) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == as_sent(daemon, failing) for r in both)
     assert both[0].json["id"] != both[1].json["id"]
     [failed_event] = [r for r in both if r.event == "run.failed"]
 
@@ -107,9 +110,9 @@ async def test_crawl_events(daemon: Daemon, serve: ServeApp) -> None:
     assert (completed["status"], failed["status"]) == ("completed", "failed")
     first, *both = await receiver.wait_for(3)
     assert first.event == "crawl.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(completed)
+    assert check_envelope(first, hook["secret"]) == as_sent(daemon, completed)
     assert sorted(r.event for r in both) == ["crawl.completed", "crawl.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failed) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == as_sent(daemon, failed) for r in both)
 
 
 async def test_retries_with_back_off_until_delivered_or_given_up(
@@ -223,11 +226,13 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     text = check_slack_shape(run_message)
     assert run_message["text"].startswith(":x: Run failed: Smoke &lt;b&gt; &amp; co (")
     assert "1 passed, 1 failed, 0 skipped, 0 flaky" in run_message["text"]
+    base_url = daemon.app[CONFIG].base_url
     report = (await daemon.call("GET", f"/runs/{run['id']}")).data["report_url"]
-    assert f"<{report}|Open the report>" in text and "*Failed*\n1" in text
+    assert f"<{base_url}/runs/{run['id']}|Open the run> · <{report}|report>" in text
+    assert "*Failed*\n1" in text
     text = check_slack_shape(crawl_message)
     assert crawl_message["text"].startswith(":white_check_mark: Crawl completed:")
-    assert f"/v1/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
+    assert f"<{base_url}/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
     assert check_slack_shape(test_message) == test_message["text"]
 
 

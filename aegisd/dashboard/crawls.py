@@ -30,10 +30,11 @@ class Panel:
     template: str
 
 
+# What went wrong first, then the whole list.
 PANELS: list[Panel] = [
-    Panel("pages", "Pages", "crawls/_pages.html"),
     Panel("broken-links", "Broken links", "crawls/_broken_links.html"),
     Panel("changes", "Changes", "crawls/_changes.html"),
+    Panel("pages", "Pages", "crawls/_pages.html"),
 ]
 
 

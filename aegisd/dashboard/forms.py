@@ -45,8 +45,9 @@ class Form:
     fields: tuple[FormField, ...]
     aliases: Mapping[str, str] = field(default_factory=dict)
 
-    def read(self, posted: Posted) -> dict[str, Any]:
-        """The posted values as the nested data of a JSON body."""
+    def read(self, posted: Posted) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        """The posted values as the nested data of a JSON body, and the fields that could
+        not be read (not JSON, a header without a colon) as error details."""
         data: dict[str, Any] = {}
         problems = []
         for spec in self.fields:
@@ -59,19 +60,25 @@ class Form:
                 continue
             if value is not _OMIT:
                 _put(data, spec.name, value)
-        if problems:
-            message = "; ".join(f"invalid {p['field']}: {p['message']}" for p in problems)
-            raise ValidationFailed(message, problems)
-        return data
+        return data, problems
 
     def validate(self, model: type[Model], posted: Posted, **extra: Any) -> Model:
         """The posted form (and ``extra`` fields) as ``model``; ``ValidationFailed`` naming
-        each wrong field, as the API's."""
-        data = {**self.read(posted), **extra}
+        each wrong field, as the API's, those that could not be read among them."""
+        data, problems = self.read(posted)
+        unread = {problem["field"] for problem in problems}
         try:
-            return model.model_validate(data)
+            validated = model.model_validate({**data, **extra})
         except ValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc) from None
+            problems += [
+                detail
+                for detail in ValidationFailed.from_pydantic(exc).details or []
+                if detail["field"] not in unread
+            ]
+        if problems:
+            message = "; ".join(f"invalid {p['field']}: {p['message']}" for p in problems)
+            raise ValidationFailed(message, problems)
+        return validated
 
     def errors(self, failed: ValidationFailed) -> dict[str, list[str]]:
         """Each error's message under the form field it belongs to (``""``: the form's)."""
@@ -80,7 +87,8 @@ class Form:
         for detail in failed.details or [{"field": "", "message": failed.message}]:
             path = self.aliases.get(detail["field"], detail["field"])
             owner = next((n for n in names if path == n or path.startswith(n + ".")), "")
-            errors.setdefault(owner, []).append(detail["message"])
+            message = detail["message"].removeprefix("Value error, ")  # pydantic's wording
+            errors.setdefault(owner, []).append(message)
         return errors
 
     def values(self, posted: Posted) -> dict[str, Any]:

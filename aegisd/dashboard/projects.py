@@ -26,8 +26,7 @@ _SETTINGS = (
     FormField("settings.headers", "headers"),
     FormField("settings.login", "json", blank="null"),
 )
-CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("description"),
-                    *_SETTINGS))  # fmt: skip
+CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("description"), *_SETTINGS))
 # Editing sends every field: a blank one clears it (settings: back to its default).
 EDIT_FORM = Form(
     (

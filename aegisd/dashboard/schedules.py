@@ -80,8 +80,7 @@ async def _form_page(
     schedule: Any = None,
     status: int = 200,
 ) -> web.Response:
-    context = {"values": values, "errors": errors, "schedule": schedule,
-               **await _choices(request)}  # fmt: skip
+    context = {"values": values, "errors": errors, "schedule": schedule, **await _choices(request)}
     return await render(request, "schedules/form.html", context, status=status, nav="schedules")
 
 
@@ -102,8 +101,13 @@ async def schedule_list(request: web.Request) -> web.StreamResponse:
 @pages.get("/schedules/new")
 async def new_schedule(request: web.Request) -> web.StreamResponse:
     target = request.query.get("target", "")
-    values = {"target": target, "cron": "0 6 * * *", "timezone": "UTC", "browser": "chromium",
-              "enabled": True}  # fmt: skip
+    values = {
+        "target": target,
+        "cron": "0 6 * * *",
+        "timezone": "UTC",
+        "browser": "chromium",
+        "enabled": True,
+    }
     return await _form_page(request, values, {})
 
 

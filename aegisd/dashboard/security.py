@@ -38,12 +38,16 @@ async def _security_page(
         "keys": [],
         "pagination": None,
         "projects": [],
+        "names": {},
     }
     if request[PRINCIPAL].allows("admin"):
         query = PageQuery(page=page_number(request), limit=KEYS_PER_PAGE)
         listed = await call(request, keys.list_keys, query=query)
         project_page = await call(request, projects.list_projects, query=PageQuery(limit=100))
-        context.update(keys=listed.items, pagination=listed, projects=project_page.items)
+        names = {project.id: project.name for project in project_page.items}
+        context.update(
+            keys=listed.items, pagination=listed, projects=project_page.items, names=names
+        )
     return await render(request, "settings/security.html", context, status=status, nav="settings")
 
 

@@ -111,8 +111,9 @@ def _secure(request: web.Request) -> bool:
     return request.app[CONFIG].base_url.startswith("https://") or request.secure
 
 
-def _set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str,
-                max_age: int) -> None:  # fmt: skip
+def _set_cookie(
+    request: web.Request, response: web.StreamResponse, name: str, value: str, max_age: int
+) -> None:
     response.set_cookie(
         name,
         value,

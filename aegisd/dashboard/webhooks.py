@@ -37,8 +37,13 @@ async def _form_page(
     status: int = 200,
 ) -> web.Response:
     project_page = await call(request, projects.list_projects, query=PageQuery(limit=100))
-    context = {"values": values, "errors": errors, "webhook": webhook, "events": EVENTS,
-               "projects": project_page.items}  # fmt: skip
+    context = {
+        "values": values,
+        "errors": errors,
+        "webhook": webhook,
+        "events": EVENTS,
+        "projects": project_page.items,
+    }
     return await render(request, "webhooks/form.html", context, status=status, nav="webhooks")
 
 
@@ -51,8 +56,13 @@ async def _webhook_page(
     project = None
     if webhook.project_id:
         project = await call(request, projects.get_project, project_id=webhook.project_id)
-    context = {"webhook": webhook, "deliveries": deliveries.items, "pagination": deliveries,
-               "secret": secret, "project": project}  # fmt: skip
+    context = {
+        "webhook": webhook,
+        "deliveries": deliveries.items,
+        "pagination": deliveries,
+        "secret": secret,
+        "project": project,
+    }
     return await render(request, "webhooks/detail.html", context, nav="webhooks")
 
 
@@ -70,8 +80,14 @@ async def webhook_list(request: web.Request) -> web.StreamResponse:
 
 @pages.get("/webhooks/new")
 async def new_webhook(request: web.Request) -> web.StreamResponse:
-    values = {"url": "", "events": list(EVENTS), "format": "json", "enabled": True,
-              "project_id": request.query.get("project_id", ""), "secret": ""}  # fmt: skip
+    values = {
+        "url": "",
+        "events": list(EVENTS),
+        "format": "json",
+        "enabled": True,
+        "project_id": request.query.get("project_id", ""),
+        "secret": "",
+    }
     return await _form_page(request, CREATE_FORM, values, {})
 
 

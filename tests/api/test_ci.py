@@ -120,10 +120,12 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert triggered["dashboardUrl"] == f"{base_url}/runs/{triggered['id']}"
     served_at = str(daemon.client.make_url("")).rstrip("/")
     link = triggered["dashboardUrl"].replace(base_url, served_at)
-    async with aiohttp.ClientSession() as browser_like:
-        async with browser_like.get(link, allow_redirects=False) as response:
-            assert response.status == 303
-            assert response.headers["Location"] == f"/login?next=/runs/{triggered['id']}"
+    async with (
+        aiohttp.ClientSession() as browser_like,
+        browser_like.get(link, allow_redirects=False) as response,
+    ):
+        assert response.status == 303
+        assert response.headers["Location"] == f"/login?next=/runs/{triggered['id']}"
 
     site.pages["/about"] = page("About (renamed)")
     status, triggered = await cli(daemon, "POST", "/ci/trigger", key, json={"baseUrl": base})

@@ -23,7 +23,8 @@ Model = TypeVar("Model", bound=BaseModel)
 Posted = MultiMapping[Any]
 FieldKind = Literal["text", "lines", "json", "headers", "checkbox", "choices"]
 """How a field is written: one line of text; one item per line; JSON; ``Name: value``
-lines; a checkbox; several checkboxes of one name."""
+lines; a checkbox; several checkboxes of one name. Blank lines and headers fields are
+an empty list and mapping."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def _value(spec: FormField, posted: Posted) -> Any:
         return posted.getall(spec.name, [])
     raw = posted.get(spec.name)
     text = raw.strip() if isinstance(raw, str) else ""
+    if not text and spec.kind in ("lines", "headers"):
+        return [] if spec.kind == "lines" else {}  # an emptied list is an empty one
     if not text:
         return _OMIT if spec.blank == "omit" else None
     if spec.kind == "lines":

@@ -27,14 +27,10 @@ _SETTINGS = (
     FormField("settings.login", "json", blank="null"),
 )
 CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("description"), *_SETTINGS))
-# Editing sends every field: a blank one clears it (settings: back to its default).
+# Editing: a blank description, login or robots.txt choice clears it; a blank number
+# keeps the current one.
 EDIT_FORM = Form(
-    (
-        FormField("name"),
-        FormField("base_url"),
-        FormField("description", blank="null"),
-        *(FormField(spec.name, spec.kind, "null") for spec in _SETTINGS),
-    )
+    (FormField("name"), FormField("base_url"), FormField("description", blank="null"), *_SETTINGS)
 )
 _DEFAULTS = projects.CrawlDefaults().model_dump()
 TREND_RUNS = 40

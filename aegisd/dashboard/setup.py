@@ -61,6 +61,7 @@ def setup_dashboard(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
         default_helpers=False,
+        auto_reload=False,  # package data: never changes while the daemon runs
     )
     env.filters.update(when=views.when, duration=views.duration)
     env.globals.update(static=static_url, pass_rate=views.pass_rate)

@@ -272,3 +272,44 @@ async def test_form_errors_are_the_apis_shown_at_the_field(
     assert no_target.status == 400 and 'aria-describedby="target-error"' in no_target.text
     assert len(await daemon.db.fetchall("SELECT id FROM schedules")) == 1
     assert len(await daemon.db.fetchall("SELECT id FROM projects")) == 1
+
+
+async def test_editing_a_project_keeps_what_is_left_and_clears_what_is_emptied(
+    daemon: Daemon, visitor: MakeVisitor
+) -> None:
+    settings = {"max_pages": 7, "include_patterns": ["/docs/"], "headers": {"X-Env": "qa"}}
+    project = await daemon.project("Docs", "http://127.0.0.1:9/", settings=settings)
+    admin = await signed_in(visitor, daemon)
+    form = await admin.get(f"/projects/{project['id']}/edit")
+    assert 'value="7"' in form.text and "X-Env: qa" in form.text
+    saved = await admin.post(
+        f"/projects/{project['id']}/edit",
+        {
+            "csrf": form.csrf,
+            "name": "Docs v2",
+            "base_url": "http://127.0.0.1:9/",
+            "settings.max_pages": "",
+            "settings.depth": "2",
+            "settings.include_patterns": "",
+            "settings.headers": "X-Env: staging\nX-Team: qa",
+            "settings.respect_robots_txt": "false",
+        },
+    )
+    assert saved.status == 303, saved.text[:500]
+    after = (await daemon.call("GET", f"/projects/{project['id']}")).data
+    assert after["name"] == "Docs v2" and after["description"] is None
+    assert after["settings"]["max_pages"] == 7 and after["settings"]["depth"] == 2
+    assert after["settings"]["include_patterns"] == []
+    assert after["settings"]["headers"] == {"X-Env": "staging", "X-Team": "qa"}
+    assert after["settings"]["respect_robots_txt"] is False
+    bad = await admin.post(
+        f"/projects/{project['id']}/edit",
+        {
+            "csrf": form.csrf,
+            "name": "Docs v3",
+            "base_url": "http://127.0.0.1:9/",
+            "settings.headers": "no colon here",
+        },
+    )
+    assert bad.status == 400 and "write each header as Name: value" in bad.text
+    assert (await daemon.call("GET", f"/projects/{project['id']}")).data["name"] == "Docs v2"

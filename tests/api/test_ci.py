@@ -127,7 +127,7 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     body = await poll(daemon, triggered["id"], key)
     assert (body["status"], body["exitCode"]) == ("failed", 1)
     failed = [c for c in body["cases"] if c["status"] == "failed"]
-    assert failed and all(c["errorMessage"] and c["failureType"] for c in failed)
+    assert failed and all(c["errorMessage"] and c["failureType"] for c in failed), failed
     assert body["failedCases"] == len(failed)
     assert junit_from(body).find(".//failure") is not None
 

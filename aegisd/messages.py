@@ -25,7 +25,7 @@ _DISCORD_COLOURS = {"passed": 0x2EB67D, "completed": 0x2EB67D, "failed": 0xE01E5
                     "error": 0xECB22E, "cancelled": 0x8D8D8D}  # fmt: skip
 _TEAMS_COLOURS = {"passed": "Good", "completed": "Good", "failed": "Attention",
                   "error": "Warning"}  # fmt: skip
-_DISCORD_MARKDOWN = re.compile(r"([\\*_`~|>#\[\]()-])")
+_DISCORD_MARKDOWN = re.compile(r"([\\*_`~|>\[\]])")
 _MESSAGE_CHARS = 300
 
 

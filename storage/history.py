@@ -27,18 +27,26 @@ def history_base_url(base_url: str) -> str:
 
 
 async def record_history(
-    conn: aiosqlite.Connection, run: Row, results: list[dict[str, Any]]
+    conn: aiosqlite.Connection, run_id: str, status: str, results: list[dict[str, Any]]
 ) -> None:
-    """Add the finished ``run`` (a runs row) and its ``results`` to the history, inside
+    """Add the run finishing with ``status`` and its ``results`` to the history, inside
     ``conn``'s open transaction."""
-    await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run["id"],))
+    await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run_id,))
+    found = list(
+        await conn.execute_fetchall(
+            "SELECT project_id, suite_name, base_url, created_at FROM runs WHERE id = ?",
+            (run_id,),
+        )
+    )
+    if not found:  # deleted with its project meanwhile
+        return
+    run = found[0]
     base_url = history_base_url(run["base_url"])
     cursor = await conn.execute(
         "INSERT INTO run_history (run_id, project_id, suite_name, base_url, status, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (run["id"], run["project_id"], run["suite_name"], base_url, run["status"],
-         run["created_at"]),
-    )  # fmt: skip
+        (run_id, run["project_id"], run["suite_name"], base_url, status, run["created_at"]),
+    )
     seq = cursor.lastrowid
     await conn.executemany(
         "INSERT INTO case_history (run_seq, position, project_id, suite_name, base_url, case_id, "

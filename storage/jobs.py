@@ -26,8 +26,8 @@ _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
              ("cases", "classifications")),
 }  # fmt: skip
 
-AlsoWrite = Callable[[aiosqlite.Connection, Row], Awaitable[None]]
-"""More writes in the transaction that finishes a job, given the finished row."""
+AlsoWrite = Callable[[aiosqlite.Connection], Awaitable[None]]
+"""More writes in the transaction that finishes a job, made before its final status."""
 
 
 def _duration_ms(started_at: str | None, completed_at: str) -> int | None:
@@ -106,9 +106,10 @@ class JobQueries(DatabaseCore):
     ) -> None:
         """Record a final ``status`` with ``fields`` (JSON columns as Python values).
 
-        ``duration`` defaults to the time since ``started_at``. ``also`` and then
-        ``events`` are given the finished row; what ``also`` writes and the webhook
-        events ``events`` returns go in the same transaction.
+        ``duration`` defaults to the time since ``started_at``. What ``also`` writes, the
+        final status, and the webhook events ``events`` returns for the finished row go in
+        one transaction, in that order: the connection is shared, and a read in between
+        must not find the final status beside results not yet final.
         """
         started_at = await self.fetchval(f"SELECT started_at FROM {table} WHERE id = ?", (job_id,))
         now = utc_now()
@@ -117,13 +118,13 @@ class JobQueries(DatabaseCore):
         values.setdefault("duration", _duration_ms(started_at, now))
         assignments = ", ".join(f"{column} = ?" for column in values)
         async with self.write() as conn:
+            if also is not None:
+                await also(conn)
             async with conn.execute(
                 f"UPDATE {table} SET {assignments} WHERE id = ? RETURNING *",
                 (*values.values(), job_id),
             ) as cursor:
                 row = await cursor.fetchone()
             finished = decode_job(table, dict(row)) if row is not None else None
-            if also is not None and finished is not None:
-                await also(conn, finished)
             if events is not None and finished is not None:
                 await insert_events(conn, events(finished))

@@ -106,14 +106,14 @@ class RunQueries(JobQueries):
         transaction with the webhook ``events`` of the finished run and, for a run that
         passed or failed, its place in the history (:mod:`storage.history`)."""
 
-        async def store_results(conn: aiosqlite.Connection, finished: Row) -> None:
+        async def store_results(conn: aiosqlite.Connection) -> None:
             await conn.execute("DELETE FROM run_results WHERE run_id = ?", (run_id,))
             await conn.executemany(
                 "INSERT INTO run_results (run_id, position, data) VALUES (?, ?, ?)",
                 [(run_id, position, json.dumps(result)) for position, result in enumerate(results)],
             )
             if status in HISTORY_STATUSES:
-                await record_history(conn, finished, results)
+                await record_history(conn, run_id, status, results)
 
         await self.finish_job("runs", run_id, status, fields, events, also=store_results)
 

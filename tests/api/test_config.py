@@ -92,3 +92,21 @@ def test_bad_values_name_the_key(
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_config(tmp_path / "absent.toml", environ={})
+
+
+def test_the_smtp_password_stays_out_of_config_errors() -> None:
+    env = {"AEGISD_NOTIFICATIONS__SMTP__HOST": "mail.internal",
+           "AEGISD_NOTIFICATIONS__SMTP__FROM": "aegisd@example.test",
+           "AEGISD_NOTIFICATIONS__SMTP__USERNAME": "aegisd",
+           "AEGISD_NOTIFICATIONS__SMTP__PASSWORD": "hunter2-hunter2"}  # fmt: skip
+    smtp = load_config(environ=env).notifications.smtp
+    assert smtp is not None and smtp.password is not None
+    assert smtp.password.get_secret_value() == "hunter2-hunter2"
+    assert "hunter2" not in repr(smtp) and (smtp.port, smtp.starttls) == (587, True)
+    for key, value in [("PORT", "0"), ("TLS", "1")]:
+        with pytest.raises(ConfigError) as error:
+            load_config(environ={**env, f"AEGISD_NOTIFICATIONS__SMTP__{key}": value})
+        assert "notifications.smtp" in str(error.value) and "hunter2" not in str(error.value)
+    without = {k: v for k, v in env.items() if not k.endswith("PASSWORD")}
+    with pytest.raises(ConfigError, match="username and password go together"):
+        load_config(environ=without)

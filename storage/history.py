@@ -23,7 +23,7 @@ _NOT_ENVIRONMENT = "classification IS NOT 'environment'"
 
 def history_base_url(base_url: str) -> str:
     """How history keeps a base URL: ``https://x/`` and ``https://x`` are the same site."""
-    return base_url.rstrip("/") or base_url
+    return base_url.rstrip("/")
 
 
 async def record_history(

@@ -255,7 +255,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX case_history_failures
             ON case_history (project_id, suite_name, case_name, run_seq) WHERE status = 'failed';
         INSERT INTO run_history (run_id, project_id, suite_name, base_url, status, created_at)
-            SELECT id, project_id, suite_name, base_url, status, created_at FROM runs
+            SELECT id, project_id, suite_name, rtrim(base_url, '/'), status, created_at FROM runs
             WHERE status IN ('passed', 'failed') ORDER BY rowid;
         INSERT INTO case_history (run_seq, position, project_id, suite_name, base_url, case_id,
                                   case_name, status, flaky, classification, duration)

@@ -128,7 +128,7 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert (body["status"], body["exitCode"]) == ("failed", 1)
     failed = [c for c in body["cases"] if c["status"] == "failed"]
     assert failed and all(c["errorMessage"] and c["failureType"] for c in failed)
-    assert all(c["failureKind"] in ("assertion", "timeout", "navigation") for c in failed)
+    assert all(c["failureKind"] in ("assertion", "timeout", "navigation", "error") for c in failed)
     assert body["failedCases"] == len(failed)
     assert junit_from(body).find(".//failure") is not None
 

@@ -8,7 +8,6 @@ TLS and a login, through the same outbox, retries and deliveries log as any webh
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from aegisd.state import CONFIG
 from runner.browsers import Browsers
 from tests.api.receivers import MailReceiver, Receiver, self_signed_certificate
-from tests.api.test_runs import WRONG_TITLE, site_pages
+from tests.api.test_runs import site_pages
 from tests.api.test_suites import CASES, make_suite
 from tests.api.test_webhooks import crawl_of, run_of, webhook
 from tests.apiclient import Daemon, make_config, running
@@ -27,14 +26,10 @@ from tests.sites import Site
 
 RECIPIENTS = "mailto:qa@example.test,dev@example.test"
 LOGIN = ("aegisd", "s3cret-smtp-passw0rd")
-FAST = {"step_timeout_s": 3}
-"""Failing steps give up soon."""
-
-
-@pytest.fixture
-async def daemon(tmp_path: Path, browsers: Browsers) -> AsyncIterator[Daemon]:
-    async with running(make_config(tmp_path, runner=FAST), browsers) as started:
-        yield started
+GONE: dict[str, Any] = {
+    "name": "About is gone",  # fails at once: nothing waits for a step to time out
+    "steps": [{"action": "goto", "url": "/about"}, {"action": "expect_status", "status": 404}],
+}
 
 
 def check_discord_shape(message: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +85,13 @@ async def test_discord_and_teams_messages(daemon: Daemon, serve: ServeApp) -> No
     discord = await webhook(daemon, url + "/discord", format="discord", events=events)
     teams = await webhook(daemon, url + "/teams", format="teams", events=events)
     project = await daemon.project(base_url=await serve(Site(site_pages()).app()))
-    suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE], name="Shop @everyone")
+    suite = await make_suite(daemon, project["id"], [CASES[0], GONE], name="Shop @everyone")
     run = await run_of(daemon, suite["id"])
     crawl = await crawl_of(daemon, project["id"])
-    await receiver.wait_for(4)
+    await receiver.wait_for(4, within_s=60)
     for hook in (discord, teams):
         await daemon.call("POST", f"/webhooks/{hook['id']}/test")
-    received = await receiver.wait_for(6)
+    received = await receiver.wait_for(6, within_s=60)
     base = daemon.app[CONFIG].base_url
 
     def sent(path: str) -> dict[str, dict[str, Any]]:
@@ -110,7 +105,7 @@ async def test_discord_and_teams_messages(daemon: Daemon, serve: ServeApp) -> No
     assert embed["url"] == f"{base}/runs/{run['id']}"
     fields = {item["name"]: item["value"] for item in embed["fields"]}
     assert (fields["Passed"], fields["Failed"], fields["Browser"]) == ("1", "1", "chromium")
-    assert "About has the right title (new): expected title" in embed["description"]
+    assert "About is gone (new): expected status 404 but got 200" in embed["description"]
     assert to_discord["run.failed"]["content"].startswith("Run failed: Shop @everyone (1 passed")
     crawled = check_discord_shape(to_discord["crawl.completed"])
     assert crawled["url"] == f"{base}/crawls/{crawl['id']}"
@@ -120,7 +115,7 @@ async def test_discord_and_teams_messages(daemon: Daemon, serve: ServeApp) -> No
     card = check_teams_shape(to_teams["run.failed"])
     text = card_text(card)
     assert "Run failed: Shop @everyone" in text and "Passed: 1" in text and "Failed: 1" in text
-    assert "About has the right title (new): expected title" in text
+    assert "About is gone (new): expected status 404 but got 200" in text
     links = {action["title"]: action["url"] for action in card["actions"]}
     assert links["Open the run"] == f"{base}/runs/{run['id']}"
     assert links["HTML report"] == run["report_url"]
@@ -145,17 +140,15 @@ async def test_email_over_starttls_with_a_login_arrives_after_a_refusal(
     smtp = smtp_settings(
         port, username=LOGIN[0], password=LOGIN[1], cafile=str(certificate[0])
     )  # STARTTLS is the default
-    config = make_config(
-        tmp_path / "data", notifications=smtp, webhooks={"retry_backoff_s": 0.05}, runner=FAST
-    )
+    config = make_config(tmp_path / "data", notifications=smtp, webhooks={"retry_backoff_s": 0.05})
     try:
         async with running(config, browsers) as daemon:
             hook = await webhook(daemon, RECIPIENTS, format="email", events=["run.failed"])
             assert (hook["url"], hook["format"]) == (RECIPIENTS, "email")
             project = await daemon.project(base_url=await serve(Site(site_pages()).app()))
-            suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE])
+            suite = await make_suite(daemon, project["id"], [CASES[0], GONE])
             run = await run_of(daemon, suite["id"])
-            [got] = await mail.wait_for(1)
+            [got] = await mail.wait_for(1, within_s=60)
             path = f"/webhooks/{hook['id']}/deliveries"
             [delivery] = await daemon.wait_for(path, lambda ds: ds[0]["status"] != "pending")
     finally:
@@ -177,11 +170,12 @@ async def test_email_over_starttls_with_a_login_arrives_after_a_refusal(
     assert message["Subject"] == f"[aegisd] Run failed: Smoke ({counts})"
     assert message["X-Aegis-Event"] == "run.failed"
     text = got.part("plain")
-    assert "About has the right title (new): expected title" in text
+    assert "About is gone (new): expected status 404 but got 200" in text
     assert f"Open the run: {config.base_url}/runs/{run['id']}" in text
     assert f"HTML report: {run['report_url']}" in text
     html = got.part("html")
-    assert f'href="{config.base_url}/runs/{run["id"]}"' in html and "<li>About has" in html
+    assert f'href="{config.base_url}/runs/{run["id"]}"' in html
+    assert "<li>About is gone (new): expected status 404" in html
 
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.")]
     assert ours and LOGIN[1] not in "\n".join(ours) and LOGIN[1] not in str(delivery)

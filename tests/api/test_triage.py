@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from runner.browsers import Browsers
@@ -36,13 +34,6 @@ ABOUT: dict[str, Any] = {
 
 def pages() -> dict[str, str]:
     return {"/": page("Home", '<a href="/about">About</a>'), "/about": page("About")}
-
-
-@pytest.fixture
-async def daemon(tmp_path: Path, browsers: Browsers) -> AsyncIterator[Daemon]:
-    """A daemon whose steps give up after 3 s, so that failing cases fail soon."""
-    async with running(make_config(tmp_path, runner={"step_timeout_s": 3}), browsers) as started:
-        yield started
 
 
 async def finished_run(daemon: Daemon, suite_id: str, **body: Any) -> dict[str, Any]:
@@ -292,7 +283,7 @@ async def test_a_site_that_is_down_is_environment_for_the_run(
     assert down["status"] == "failed" and down["classifications"] == {**NONE, "environment": 2}
     assert down["error"].startswith("site unreachable: net::ERR_CONNECTION_REFUSED")
     assert "(2 cases could not load their first page)" in down["error"]
-    received = await receiver.wait_for(3)
+    received = await receiver.wait_for(3, within_s=60)
     [data] = [r.json["data"] for r in received if r.json["data"]["id"] == down["id"]]
     assert data["error"] == down["error"]
     assert [case["classification"] for case in data["failed_cases"]] == ["environment"] * 2

@@ -1,10 +1,10 @@
-"""Links people follow: dashboard pages, and shareable report URLs.
+"""Links for people: dashboard pages, and shareable report URLs.
 
-Webhooks, Slack messages and CI answers link the dashboard's crawl and run pages
-(:func:`dashboard_url`), which ask for a sign-in. Reports are also linked with a
-token that opens that one page without a key, where no ``Authorization`` header
-can be sent: an HMAC of the page's path under a secret kept in the data directory,
-so it opens exactly that path.
+:func:`dashboard_url` is where messages and CI answers send people (the dashboard's
+page of a run or crawl, DESIGN §11). Reports are linked from webhooks, Slack
+messages and CI answers, where no ``Authorization`` header can be sent: a report
+URL carries a token, an HMAC of the page's path under a secret kept in the data
+directory, so it opens exactly that path.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 TOKEN_PARAM = "token"
+DashboardPage = Literal["runs", "crawls", "suites", "projects"]
 _API_PREFIXES = ("/api/v1/", "/v1/")
 
 
@@ -28,9 +29,10 @@ def _canonical(path: str) -> str:
     return path
 
 
-def dashboard_url(base_url: str, kind: Literal["crawls", "runs"], job_id: str) -> str:
-    """The dashboard page of a crawl or a run, under the daemon's public ``base_url``."""
-    return f"{base_url}/{kind}/{job_id}"
+def dashboard_url(base_url: str, page: DashboardPage, resource_id: str) -> str:
+    """The dashboard's page of a resource, e.g. ``{base_url}/runs/run_…``; ``base_url`` is
+    ``Config.base_url``."""
+    return f"{base_url}/{page}/{resource_id}"
 
 
 def load_secret(data_dir: Path, name: str) -> bytes:

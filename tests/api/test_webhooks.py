@@ -58,11 +58,20 @@ def check_envelope(received: Received, secret: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def as_sent(daemon: Daemon, detail: dict[str, Any]) -> dict[str, Any]:
-    """A run or crawl as its events carry it: without results, with its dashboard page."""
+def event_data(daemon: Daemon, detail: dict[str, Any]) -> dict[str, Any]:
+    """What an event's data holds of a run or crawl as ``GET`` shows it: all but the
+    results, its dashboard page, and a run's failed cases with their classification."""
     kind = "runs" if detail["id"].startswith("run_") else "crawls"
-    page = f"{daemon.app[CONFIG].base_url}/{kind}/{detail['id']}"
-    return {**{k: v for k, v in detail.items() if k != "results"}, "dashboard_url": page}
+    data = {key: value for key, value in detail.items() if key != "results"}
+    data["dashboard_url"] = f"{daemon.app[CONFIG].base_url}/{kind}/{detail['id']}"
+    if kind == "runs":
+        data["failed_cases"] = [
+            {key: result[key] for key in ("case_id", "name", "classification")}
+            | {"error": result["error"]["message"]}
+            for result in detail["results"]
+            if result["status"] == "failed"
+        ]
+    return data
 
 
 async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: ServeApp) -> None:
@@ -77,9 +86,9 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
     failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
-    assert check_envelope(first, hook["secret"]) == as_sent(daemon, passing)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, passing)
     assert sorted(r.event for r in both) == ["run.completed", "run.failed"]
-    assert all(check_envelope(r, hook["secret"]) == as_sent(daemon, failing) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failing) for r in both)
     assert both[0].json["id"] != both[1].json["id"]
     [failed_event] = [r for r in both if r.event == "run.failed"]
 
@@ -110,9 +119,9 @@ async def test_crawl_events(daemon: Daemon, serve: ServeApp) -> None:
     assert (completed["status"], failed["status"]) == ("completed", "failed")
     first, *both = await receiver.wait_for(3)
     assert first.event == "crawl.completed"
-    assert check_envelope(first, hook["secret"]) == as_sent(daemon, completed)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, completed)
     assert sorted(r.event for r in both) == ["crawl.completed", "crawl.failed"]
-    assert all(check_envelope(r, hook["secret"]) == as_sent(daemon, failed) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failed) for r in both)
 
 
 async def test_retries_with_back_off_until_delivered_or_given_up(
@@ -282,7 +291,7 @@ async def test_invalid_webhooks_name_the_field(daemon: Daemon) -> None:
         ({"url": "ftp://example.com/"}, "url"),
         ({"url": url, "events": ["run.started"]}, "events.0"),
         ({"url": url, "events": []}, "events"),
-        ({"url": url, "format": "teams"}, "format"),
+        ({"url": url, "format": "msteams"}, "format"),
         ({"url": url, "secret": "short"}, "secret"),
         ({"url": url, "project_id": "proj_nope000000000"}, "project_id"),
         ({"url": url, "retries": 3}, "retries"),

@@ -66,7 +66,9 @@ async def test_a_person_from_sign_in_to_sign_out(
         await expect(tab).to_have_url(re.compile(r"/runs/run_"))
         await expect(tab.locator("h1 .badge")).to_have_text("failed", timeout=JOB_TIMEOUT_MS)
         first = tab.locator("details.case").first
-        await expect(first.locator("summary .badge")).to_have_text("failed")
+        await expect(first.locator("summary .badge").first).to_have_text("failed")
+        # Its triage: the suite's first run, so the case is new.
+        await expect(first.locator("summary .badge.s-type")).to_have_text("new")
         await expect(first.locator("summary .name")).to_have_text("Page loads: /about")
         await expect(first.locator(".s-step-failed")).to_contain_text('expect title "About us"')
         await expect(first.locator(".error-box")).to_contain_text("About (renamed)")

@@ -8,7 +8,7 @@ from typing import Any
 
 from aegisd.config import Config
 from aegisd.jobs import Row
-from aegisd.progress import CrawlProgress
+from aegisd.progress import Progress
 from aegisd.webhooks import crawl_events
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
@@ -35,7 +35,7 @@ class CrawlJobs:
     name = "crawls"
 
     def __init__(
-        self, db: Database, browsers: Browsers, config: Config, progress: CrawlProgress
+        self, db: Database, browsers: Browsers, config: Config, progress: Progress
     ) -> None:
         self.db = db
         self.browsers = browsers
@@ -55,7 +55,7 @@ class CrawlJobs:
         await self._finish(row, "failed", error=error)
 
     def events(self, row: Row) -> list[NewEvent]:
-        return crawl_events(row)
+        return crawl_events(self.config, row)
 
     async def run(self, row: Row) -> None:
         crawl_id = row["id"]

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
-from aegisd.progress import CrawlProgress
+from aegisd.dashboard.assets import stylesheet
+from aegisd.progress import Progress
 from aegisd.running import RunJobs
 from runner import export_python, export_typescript
 from runner.browsers import Browsers
@@ -128,7 +129,7 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
             row = await db.get_crawl(crawl_id)
             return f"{row['pages_crawled']} of {row['pages_found']} pages" if row else ""
 
-        crawl_jobs = CrawlJobs(db, browsers, config, CrawlProgress())
+        crawl_jobs = CrawlJobs(db, browsers, config, Progress())
         await _while(progress.follow("Crawling", crawl_status), crawl_jobs.run(claimed))
         crawl = await db.get_crawl(crawl_id)
         assert crawl is not None
@@ -193,7 +194,8 @@ async def _run_suite(
         done = len(await db.run_results(run["id"]))
         return f"{done} of {len(cases)} cases"
 
-    await _while(progress.follow("Running", run_status), RunJobs(db, browsers, config).run(run))
+    run_jobs = RunJobs(db, browsers, config, Progress())
+    await _while(progress.follow("Running", run_status), run_jobs.run(run))
     finished = await db.get_run(run["id"])
     assert finished is not None
     results = [CaseResult.model_validate(r) for r in await db.run_results(run["id"])]
@@ -219,7 +221,9 @@ def _write_outputs(
         options.junit.write_text(render_junit(results, suite_name=name))
     if options.report:
         details = {"URL": options.url, "Pages": str(crawl["pages_crawled"])}
-        html = render_report(results, title=name, artifacts_dir=artifacts, details=details)
+        html = render_report(
+            results, title=name, artifacts_dir=artifacts, stylesheet=stylesheet(), details=details
+        )
         options.report.write_text(html)
     if options.export:
         exporter = export_python if options.export.suffix == ".py" else export_typescript

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from storage.connection import Row
@@ -52,6 +53,10 @@ class CrawlQueries(JobQueries):
         where, params = self.where("crawls", {"project_id": project_id, "status": status})
         rows, total = await self.fetchpage(_COLUMNS, where, params, "rowid DESC", limit, offset)
         return [_crawl(row) for row in rows], total  # type: ignore[misc]
+
+    async def latest_crawls(self, project_ids: Sequence[str]) -> dict[str, Row]:
+        """Each project's newest crawl, by project id (projects without crawls left out)."""
+        return await self.latest_jobs("crawls", _COLUMNS, project_ids)
 
     async def claim_crawl(self) -> Row | None:
         """Mark the oldest queued crawl running and return it."""

@@ -288,4 +288,19 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX webhooks_project ON webhooks (project_id);
         """,
     ),
+    (
+        10,
+        """
+        -- Dashboard sign-ins: the cookie names a row; signing out ends it, and it goes
+        -- with its key.
+        CREATE TABLE dashboard_sessions (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX dashboard_sessions_key ON dashboard_sessions (key_id);
+        """,
+    ),
 ]

@@ -15,7 +15,6 @@ from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import CONFIG, CRAWLS, DB, PRINCIPAL, RUNS
 from runner.login import Login
-from storage import Database
 
 router = Router()
 
@@ -131,12 +130,6 @@ async def load_project(request: web.Request, project_id: str) -> dict[str, Any]:
         raise NotFound(f"project {project_id} not found")
     request[PRINCIPAL].check_project(project_id)
     return row
-
-
-async def project_login(db: Database, project_id: str) -> Login | None:
-    """The project's ``settings.login`` as it is now; ``None`` without one (or the project)."""
-    row = await db.get_project(project_id)
-    return None if row is None else CrawlDefaults.model_validate(row["settings"]).login
 
 
 @router.get("/projects")

@@ -14,6 +14,7 @@ from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import Deleted
 from aegisd.api.suites import load_suite
 from aegisd.config import Config
+from aegisd.dashboard.assets import stylesheet
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
 from aegisd.links import LinkSigner
@@ -250,6 +251,7 @@ async def run_report(request: web.Request, run_id: str) -> web.Response:
         results,
         title=f"{row['suite_name']}: {row['status']}",
         artifacts_dir=request.app[CONFIG].artifacts_dir(run_id),
+        stylesheet=stylesheet(),
         details=details,
         artifact_href=lambda name: f"artifacts/{name}",
     )

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crawler.audits.models import AUDIT_CATEGORIES, AuditCategory, PageAudits
+from crawler.audits.models import AuditCategory, PageAudits
 from crawler.settings import MAX_CONCURRENCY, CrawlerSettings
 from crawler.urls import compile_patterns, normalise_url
 from runner.login import Login
@@ -84,8 +84,9 @@ class CrawlOptions(BaseModel):
     """The site's base URL, which relative ``goto`` URLs of ``login`` resolve against
     (as in a run); ``None`` means ``start_url``."""
 
-    audits: list[AuditCategory] = Field(default_factory=lambda: list(AUDIT_CATEGORIES))
-    """The audit categories run on every HTML page that answered 2xx (see ``crawler.audits``)."""
+    audits: list[AuditCategory] = Field(default_factory=list)
+    """The audit categories run on every HTML page that answered 2xx (see ``crawler.audits``);
+    none by default here, all of ``AUDIT_CATEGORIES`` by default in a project's settings."""
 
     @classmethod
     def from_settings(cls, settings: CrawlerSettings, **fields: Any) -> CrawlOptions:

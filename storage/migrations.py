@@ -216,4 +216,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         END;
         """,
     ),
+    (
+        8,
+        """
+        -- A completed crawl's audits added up: its audit_summary and the rules its pages
+        -- fail (GET /crawls/:id/audits), as JSON.
+        ALTER TABLE crawls ADD COLUMN audit_summary TEXT;
+        ALTER TABLE crawls ADD COLUMN audit_rules TEXT;
+        """,
+    ),
 ]

@@ -11,8 +11,9 @@
 //          apart, 5 s at most) of shifts without recent input
 //   tbt    total blocking time: the part over 50 ms of every long task between FCP and
 //          time to interactive, ms
-//   transfer_bytes, requests   the document and its resources (a resource served from
-//          the cache counts its body size)
+//   transfer_bytes  the encoded (compressed) bodies of the document and its resources;
+//          headers are left out, so that a resource the cache serves counts the same
+//   requests  the document and its resources
 // Time to interactive is the end of the last long task before the first quiet window of
 // QUIET_MS without one, searched from FCP or the load event, whichever is later
 // (Lighthouse waits for 5 s of CPU and network quiet). The page has settled once that
@@ -115,7 +116,6 @@
     const until = fcp === null ? performance.now() : tti + QUIET_MS;
     const lcps = seen.lcps.filter((time) => time <= until);
     const resources = seen.resources.filter((entry) => entry.startTime <= until);
-    const size = (entry) => Math.max(entry.transferSize || 0, entry.encodedBodySize || 0);
     const entries = doc ? [doc, ...resources] : resources;
     const ms = (value) => (value === null ? null : Math.round(value));
     return {
@@ -124,7 +124,7 @@
       lcp: lcps.length ? ms(lcps[lcps.length - 1]) : null,
       cls: layoutShift(until),
       tbt: fcp === null ? null : blockingTime(fcp, tti),
-      transfer_bytes: entries.reduce((sum, entry) => sum + size(entry), 0),
+      transfer_bytes: entries.reduce((sum, entry) => sum + (entry.encodedBodySize || 0), 0),
       requests: entries.length,
     };
   };

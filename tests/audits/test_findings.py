@@ -110,7 +110,11 @@ async def test_categories_turned_off_are_not_audited(
     [audited] = some.pages
     assert audited.audits is not None and audited.audits.security is not None
     assert [item.rule for item in audited.audits.security] == ["csp-missing"]
-    assert audited.audits.accessibility is audited.audits.performance is audited.audits.seo is None
+    assert (audited.audits.accessibility, audited.audits.performance, audited.audits.seo) == (
+        None,
+        None,
+        None,
+    )
     assert audited.audits.scores == {"security": 85}
     assert none.pages[0].audits is None
 

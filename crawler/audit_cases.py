@@ -27,8 +27,11 @@ MAX_IGNORED_NODES = 10
 TIME_FACTOR = 2
 """Time budgets allow twice the crawl's figure..."""
 
-TIME_FLOORS = {"ttfb": 1000, "fcp": 2000, "lcp": 2500, "tbt": 500}
-"""... and never less than these (ms), rounded up to the next 100 ms."""
+TIME_FLOORS = {"ttfb": 1800, "fcp": 3000, "lcp": 4000, "tbt": 600}
+"""... and never less than these (ms: where web.dev's "poor" begins), rounded up to the next
+100 ms. A page fails only when it is both twice as slow as the crawl saw and poor; under
+these, a loaded machine's noise (seconds to a first paint at a load average of 30 on two
+cores) does not fail an unchanged page."""
 
 CLS_HEADROOM = 0.1
 """Layout shift budget: the crawl's figure plus this."""

@@ -113,7 +113,7 @@ def test_smoke_cases_check_budgets_and_new_violations(
     home = checks["/"][0]
     assert isinstance(home, ExpectPerformance)
     # A fast page gets the floors; the byte and request budgets follow the crawl closely.
-    assert (home.budgets.ttfb, home.budgets.fcp, home.budgets.tbt) == (1000, 2000, 500)
+    assert (home.budgets.ttfb, home.budgets.fcp, home.budgets.tbt) == (1800, 3000, 600)
     home_figures = pages["/"].audits.performance  # type: ignore[union-attr]
     assert home_figures is not None and home.budgets.requests == home_figures.requests + 2
 

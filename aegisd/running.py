@@ -9,6 +9,7 @@ from aegisd.api.projects import project_login
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.links import LinkSigner
+from aegisd.triage import triage_run
 from aegisd.webhooks import run_events
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable
@@ -94,18 +95,21 @@ class RunJobs:
         error: str | None = None,
         duration: int | None = None,
     ) -> None:
-        counts = RunCounts.of(results)
+        triaged = await triage_run(self.db, row, results)
+        counts = RunCounts.of(triaged.results)
         fields = {} if duration is None else {"duration": duration}
         await self.db.finish_run(
             row["id"],
             status,
-            [result.model_dump(mode="json") for result in results],
-            self.events,
+            [result.model_dump(mode="json") for result in triaged.results],
+            lambda finished: run_events(self.config, self.links, finished, triaged.results),
             total=counts.total,
             passed=counts.passed,
             failed=counts.failed,
             skipped=counts.skipped,
             flaky=counts.flaky,
-            error=error,
+            classifications=triaged.counts,
+            # A run the site was down for says so in one line, beside its failed cases.
+            error=error if error is not None else triaged.summary,
             **fields,
         )

@@ -90,14 +90,17 @@ class StepFailure:
 class Playback:
     """One case's page: performs its steps in order.
 
-    Remembers the last ``goto``'s main response and collects console errors and
-    uncaught page errors from the moment it is created, as the exported tests do.
+    Remembers the last ``goto``'s main response (and the first one's status, in
+    ``first_status``) and collects console errors and uncaught page errors from the
+    moment it is created, as the exported tests do.
     """
 
     def __init__(self, page: Page, *, step_timeout_s: float) -> None:
         self.page = page
         self._timeout_ms = step_timeout_s * 1000
         self._response: Response | None = None
+        self._navigated = False
+        self.first_status: int | None = None
         self._crashed = False
         self._closed = asyncio.Event()
         self.console_errors: list[str] = []
@@ -228,12 +231,15 @@ class Playback:
                 await self._expect_performance(step.budgets)
 
     async def _goto(self, url: str) -> None:
+        first, self._navigated = not self._navigated, True
         try:
             self._response = await self.page.goto(url)
         except PlaywrightError as error:
             if await self.broken(error):
                 raise
             raise StepFailed(f"could not load {url}: {reason(error)}") from None
+        if first and self._response is not None:
+            self.first_status = self._response.status
 
     async def _act(
         self, target: Target, verb: str, act: Callable[[Locator], Awaitable[object]]

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 CaseStatus = Literal["passed", "failed", "skipped"]
+Classification = Literal["regression", "persistent", "new", "flaky", "environment"]
+"""The triage of a failed case, or of one that passed only on a retry (DESIGN §10)."""
 
 
 class _Result(BaseModel):
@@ -52,6 +54,10 @@ class CaseResult(_Result):
     screenshot: str | None = None
     trace: str | None = None
     steps: list[StepResult]
+    first_status: int | None = None
+    """HTTP status of the main response of the case's first navigation (last attempt)."""
+    classification: Classification | None = None
+    """Set when the run finishes (see ``runner.triage``)."""
 
     @property
     def artifacts(self) -> list[str]:

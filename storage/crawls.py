@@ -106,6 +106,23 @@ class CrawlQueries(JobQueries):
         )
         return [json.loads(row["data"]) for row in rows]
 
+    async def crawl_page_urls(self, crawl_id: str) -> list[str]:
+        """The URL of every page of a crawl, in crawl order."""
+        rows = await self.fetchall(
+            "SELECT url FROM crawl_pages WHERE crawl_id = ? ORDER BY seq", (crawl_id,)
+        )
+        return [row["url"] for row in rows]
+
+    async def latest_completed_crawl(self, project_id: str) -> Row | None:
+        """The project's last completed crawl."""
+        return _crawl(
+            await self.fetchone(
+                f"SELECT {_COLUMNS} FROM crawls WHERE project_id = ? AND status = 'completed' "
+                "ORDER BY rowid DESC LIMIT 1",
+                (project_id,),
+            )
+        )
+
     async def previous_completed_crawl(self, project_id: str, crawl_id: str) -> Row | None:
         """The project's last completed crawl created before ``crawl_id``."""
         return _crawl(

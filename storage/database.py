@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.crawls import CrawlQueries
+from storage.history import HistoryQueries
 from storage.keys import KeyQueries
 from storage.projects import ProjectQueries
 from storage.runs import RunQueries
@@ -17,6 +18,7 @@ class Database(
     CrawlQueries,
     SuiteQueries,
     RunQueries,
+    HistoryQueries,
     ScheduleQueries,
     WebhookQueries,
 ):

@@ -8,7 +8,10 @@ table of partial results keyed by the job's id; the lifecycle is
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import aiosqlite
 
 from storage.connection import DatabaseCore, Row
 from storage.ids import from_iso, utc_now
@@ -19,8 +22,12 @@ _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "crawls": ("crawl_pages", "crawl_id", "pages_found = 0, pages_crawled = 0",
                ("options", "broken_links", "changes", "audit_summary", "audit_rules")),
     "runs": ("run_results", "run_id",
-             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0", ("cases",)),
+             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0, classifications = NULL",
+             ("cases", "classifications")),
 }  # fmt: skip
+
+AlsoWrite = Callable[[aiosqlite.Connection], Awaitable[None]]
+"""More writes in the transaction that finishes a job, made before its final status."""
 
 
 def _duration_ms(started_at: str | None, completed_at: str) -> int | None:
@@ -95,11 +102,14 @@ class JobQueries(DatabaseCore):
         status: str,
         fields: dict[str, Any],
         events: EventsFor | None = None,
+        also: AlsoWrite | None = None,
     ) -> None:
         """Record a final ``status`` with ``fields`` (JSON columns as Python values).
 
-        ``duration`` defaults to the time since ``started_at``. ``events`` is given the
-        finished row; the webhook events it returns are queued in the same transaction.
+        ``duration`` defaults to the time since ``started_at``. What ``also`` writes, the
+        final status, and the webhook events ``events`` returns for the finished row go in
+        one transaction, in that order: the connection is shared, and a read in between
+        must not find the final status beside results not yet final.
         """
         started_at = await self.fetchval(f"SELECT started_at FROM {table} WHERE id = ?", (job_id,))
         now = utc_now()
@@ -108,6 +118,8 @@ class JobQueries(DatabaseCore):
         values.setdefault("duration", _duration_ms(started_at, now))
         assignments = ", ".join(f"{column} = ?" for column in values)
         async with self.write() as conn:
+            if also is not None:
+                await also(conn)
             async with conn.execute(
                 f"UPDATE {table} SET {assignments} WHERE id = ? RETURNING *",
                 (*values.values(), job_id),

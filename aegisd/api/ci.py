@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from html import escape
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,15 +22,15 @@ from aegisd.api.suites import load_suite
 from aegisd.envelope import json_response
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
+from aegisd.selection import STRATEGIES, Strategy, select_cases
 from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, PROGRESS
 from aegisd.triggers import queue_crawl, queue_run
 from runner.browsers import BrowserName
+from runner.results import Classification
 
 router = Router()
 
-Strategy = Literal["all", "smoke", "recent-failures", "failed-last-run"]
-STRATEGIES: tuple[str, ...] = ("all", "smoke", "recent-failures", "failed-last-run")
-RECENT_RUNS = 5
+FailureKind = Literal["assertion", "timeout", "navigation", "error"]
 _FINAL = ("passed", "failed", "cancelled", "error")
 
 
@@ -42,9 +42,7 @@ class Trigger(BaseModel):
     baseUrl: str | None = Field(None, description="Run against this deployment instead.")
     crawl: bool = Field(False, description="Start a crawl of the project instead of a run.")
     projectId: str | None = Field(None, description="For unbound keys: the project to use.")
-    selectionStrategy: str = Field(
-        "all", description="all, smoke, recent-failures, failed-last-run"
-    )
+    selectionStrategy: str = Field("all", description=", ".join(STRATEGIES))
 
 
 class Triggered(BaseModel):
@@ -67,7 +65,13 @@ class CiCase(BaseModel):
     status: Literal["passed", "failed", "skipped"]
     durationMs: int
     errorMessage: str | None
-    failureType: str | None
+    failureType: Classification | None = Field(
+        description="The triage of a failed case (or of one passed on a retry), once the run "
+        "finished: regression, persistent, new, flaky or environment."
+    )
+    failureKind: FailureKind | None = Field(
+        description="How a failed case failed: the step kind or a timeout."
+    )
 
 
 class CiRun(BaseModel):
@@ -87,18 +91,6 @@ class CiRun(BaseModel):
 async def _project_for(request: web.Request, body: Trigger) -> dict[str, Any] | None:
     project_id = body.projectId or request[PRINCIPAL].project_id
     return None if project_id is None else await load_project(request, project_id)
-
-
-async def _select(request: web.Request, suite: dict[str, Any], strategy: str) -> list[str] | None:
-    """The case ids ``strategy`` picks from ``suite``; ``None`` for all of them."""
-    db = request.app[DB]
-    if strategy == "all":
-        return None
-    if strategy == "smoke":
-        return [case["id"] for case in await db.suite_cases(suite["id"]) if case["type"] == "smoke"]
-    last = RECENT_RUNS if strategy == "recent-failures" else 1
-    failed = await db.failed_case_ids(suite["id"], last)
-    return [case["id"] for case in await db.suite_cases(suite["id"]) if case["id"] in failed]
 
 
 async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
@@ -127,8 +119,10 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
     """Start runs of suites (or a crawl) for CI; answers 202 with the CI run's id."""
     if body.selectionStrategy not in STRATEGIES:
         raise ValidationFailed.field(
-            "selectionStrategy", f"unknown strategy; use one of {', '.join(STRATEGIES)}"
+            "selectionStrategy",
+            f"unknown strategy {body.selectionStrategy!r}; use one of {', '.join(STRATEGIES)}",
         )
+    strategy = cast(Strategy, body.selectionStrategy)
     if body.crawl:
         return await _start_crawl(request, body)
     if body.suiteIds:
@@ -146,7 +140,7 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
             trigger="ci",
             browser=body.browserProfile,
             base_url=body.baseUrl,
-            case_ids=await _select(request, suite, body.selectionStrategy),
+            case_ids=await select_cases(request.app[DB], suite, strategy),
             ci_run_id=first,
         )
         first = first or row["id"]
@@ -174,7 +168,7 @@ async def _ci_runs(request: web.Request, ci_run_id: str) -> list[dict[str, Any]]
     return runs
 
 
-def _failure_type(error: dict[str, Any] | None) -> str | None:
+def _failure_kind(error: dict[str, Any] | None) -> FailureKind | None:
     if error is None:
         return None
     message, action = error["message"].lower(), error.get("action") or ""
@@ -212,7 +206,8 @@ async def ci_run(request: web.Request, ci_run_id: str) -> CiRun:
                     status=result["status"],
                     durationMs=result["duration"],
                     errorMessage=result["error"]["message"] if result["error"] else None,
-                    failureType=_failure_type(result["error"]),
+                    failureType=result.get("classification"),
+                    failureKind=_failure_kind(result["error"]),
                 )
             )
     status, exit_code = _status(runs)

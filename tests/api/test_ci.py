@@ -128,6 +128,7 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert (body["status"], body["exitCode"]) == ("failed", 1)
     failed = [c for c in body["cases"] if c["status"] == "failed"]
     assert failed and all(c["errorMessage"] and c["failureType"] for c in failed)
+    assert all(c["failureKind"] in ("assertion", "timeout", "navigation", "error") for c in failed)
     assert body["failedCases"] == len(failed)
     assert junit_from(body).find(".//failure") is not None
 
@@ -206,6 +207,6 @@ async def test_errors_are_plain_json(daemon: Daemon) -> None:
         json={"suiteIds": [suite["id"]], "selectionStrategy": "random"},
         prefix="/api/v1",
     )
-    assert "recent-failures" in answer.body["error"] and "failed-last-run" in answer.body["error"]
+    assert "'random'" in answer.body["error"] and "high-priority" in answer.body["error"]
     crawl = await daemon.call("POST", "/ci/trigger", json={"crawl": True}, prefix="/api/v1")
     assert crawl.status == 400 and crawl.body["status"] == "crawl_failed" and crawl.body["error"]

@@ -58,8 +58,18 @@ def check_envelope(received: Received, secret: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def without_results(detail: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in detail.items() if key != "results"}
+def event_data(detail: dict[str, Any]) -> dict[str, Any]:
+    """What an event's data holds of a run or crawl as ``GET`` shows it: all but the
+    results, and a run's failed cases with their classification."""
+    data = {key: value for key, value in detail.items() if key != "results"}
+    if detail["id"].startswith("run_"):
+        data["failed_cases"] = [
+            {key: result[key] for key in ("case_id", "name", "classification")}
+            | {"error": result["error"]["message"]}
+            for result in detail["results"]
+            if result["status"] == "failed"
+        ]
+    return data
 
 
 async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: ServeApp) -> None:
@@ -74,9 +84,9 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
     failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(passing)
+    assert check_envelope(first, hook["secret"]) == event_data(passing)
     assert sorted(r.event for r in both) == ["run.completed", "run.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failing) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(failing) for r in both)
     assert both[0].json["id"] != both[1].json["id"]
     [failed_event] = [r for r in both if r.event == "run.failed"]
 
@@ -107,9 +117,9 @@ async def test_crawl_events(daemon: Daemon, serve: ServeApp) -> None:
     assert (completed["status"], failed["status"]) == ("completed", "failed")
     first, *both = await receiver.wait_for(3)
     assert first.event == "crawl.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(completed)
+    assert check_envelope(first, hook["secret"]) == event_data(completed)
     assert sorted(r.event for r in both) == ["crawl.completed", "crawl.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failed) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(failed) for r in both)
 
 
 async def test_retries_with_back_off_until_delivered_or_given_up(
@@ -277,7 +287,7 @@ async def test_invalid_webhooks_name_the_field(daemon: Daemon) -> None:
         ({"url": "ftp://example.com/"}, "url"),
         ({"url": url, "events": ["run.started"]}, "events.0"),
         ({"url": url, "events": []}, "events"),
-        ({"url": url, "format": "teams"}, "format"),
+        ({"url": url, "format": "msteams"}, "format"),
         ({"url": url, "secret": "short"}, "secret"),
         ({"url": url, "project_id": "proj_nope000000000"}, "project_id"),
         ({"url": url, "retries": 3}, "retries"),

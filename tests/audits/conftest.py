@@ -1,6 +1,10 @@
-"""Fixtures of the audit tests: one audit fixture server and one audited crawl of it for
-the whole session, the suite generated from that crawl, and a daemon holding two audited
-crawls of it (for the API and the dashboard)."""
+"""Fixtures of the audit tests, made once for the session: the audit fixture site, a
+daemon holding two audited crawls of it (the API and the dashboard read them), the pages
+of its crawl of the unchanged site and the suite generated from them.
+
+axe-core costs about a second of CPU per page: the tests share these crawls, and crawl
+anew only where they look at something else (settings, a page at a time).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from crawler.audits.audit import finish_audits
 from crawler.audits.models import AUDIT_CATEGORIES
-from crawler.engine import crawl
 from crawler.generate import generate_suite
-from crawler.models import CrawlOptions, PageResult
+from crawler.models import PageResult
 from runner.browsers import Browsers
 from runner.steps import Case
 from tests.apiclient import Daemon, make_config, running
@@ -43,14 +45,6 @@ class AuditSite:
             self.app[CHANGES].clear()
 
 
-async def audited_crawl(browsers: Browsers, base_url: str) -> list[PageResult]:
-    """Crawl the site with every audit, as the daemon does by default."""
-    options = CrawlOptions(start_url=base_url + "/", audits=list(AUDIT_CATEGORIES))
-    pages = (await crawl(browsers, options)).pages
-    finish_audits(pages)
-    return pages
-
-
 @pytest.fixture(scope="session")
 async def audit_site_server() -> AsyncIterator[AuditSite]:
     """The audit site on a free 127.0.0.1 port."""
@@ -61,18 +55,6 @@ async def audit_site_server() -> AsyncIterator[AuditSite]:
     host, port = runner.addresses[0][:2]
     yield AuditSite(app, f"http://{host}:{port}")
     await runner.cleanup()
-
-
-@pytest.fixture(scope="session")
-async def audited_pages(audit_site_server: AuditSite, browsers: Browsers) -> list[PageResult]:
-    """The pages of one audited crawl of the unchanged site."""
-    return await audited_crawl(browsers, audit_site_server.base_url)
-
-
-@pytest.fixture(scope="session")
-def audit_suite(audit_site_server: AuditSite, audited_pages: list[PageResult]) -> list[Case]:
-    """The suite generated from that crawl."""
-    return generate_suite(audited_pages, audit_site_server.base_url)
 
 
 async def daemon_crawl(daemon: Daemon, project_id: str, **fields: Any) -> dict[str, Any]:
@@ -117,3 +99,15 @@ async def audited_daemon(
         current = await daemon_crawl(daemon, project["id"], generate_suite=False)
         other = await daemon.project("Other", base + "/")
         yield AuditedDaemon(daemon, project, previous, current, other)
+
+
+@pytest.fixture(scope="session")
+def audited_pages(audited_daemon: AuditedDaemon) -> list[PageResult]:
+    """The pages of one audited crawl of the unchanged site (the daemon's second crawl)."""
+    return [PageResult.model_validate(page) for page in audited_daemon.current["results"]["pages"]]
+
+
+@pytest.fixture(scope="session")
+def audit_suite(audit_site_server: AuditSite, audited_pages: list[PageResult]) -> list[Case]:
+    """The suite generated from that crawl."""
+    return generate_suite(audited_pages, audit_site_server.base_url)

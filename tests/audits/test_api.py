@@ -61,14 +61,21 @@ async def test_crawls_answer_their_audits(daemon: Daemon, audit_site_server: Aud
     # Only accessibility is checked: performance was not audited.
     assert all("expect_no_a11y_violations" in a and "expect_performance" not in a for a in actions)
 
-    with audit_site_server.changed("new violation"):
-        second = await _crawl(daemon, project["id"])
-    changes = second["results"]["changes"]
-    assert [(c["url"], c["category"], c["rule"]) for c in changes["new_findings"]] == [
+
+def test_a_second_crawl_has_new_and_fixed_findings(audited_daemon: AuditedDaemon) -> None:
+    base = audited_daemon.project["base_url"].rstrip("/")
+    changes = audited_daemon.current["results"]["changes"]
+
+    assert changes["previous_crawl_id"] == audited_daemon.previous["id"]
+    # Pages of the first crawl only: /, /gallery and /contact.
+    assert [(c["url"], c["category"], c["rule"], c["impact"]) for c in changes["new_findings"]] == [
+        (base + "/contact", "accessibility", "label", "critical"),
+    ]
+    assert [(c["url"], c["category"], c["rule"]) for c in changes["fixed_findings"]] == [
         (base + "/", "accessibility", "image-alt"),
         (base + "/", "seo", "image-alt-missing"),
     ]
-    assert changes["fixed_findings"] == []  # the other way round: test_changes.py
+    assert len(changes["added"]) == len(PROBLEMS) - 3 and changes["removed"] == []
 
 
 async def test_audits_turned_off(daemon: Daemon, audit_site_server: AuditSite) -> None:

@@ -103,15 +103,7 @@ async def test_the_audits_tab_shows_each_finding_with_its_pages_and_nodes(
         )
         assert await panel.locator("img").count() == 0  # shown, never rendered
 
-        # New and fixed since the previous crawl.
-        changes = crawl["results"]["changes"]
-        new = [(c["url"], c["category"], c["rule"]) for c in changes["new_findings"]]
-        fixed = [(c["url"], c["category"], c["rule"]) for c in changes["fixed_findings"]]
-        assert new == [(site + "/contact", "accessibility", "label")]
-        assert fixed == [
-            (site + "/", "accessibility", "image-alt"),
-            (site + "/", "seo", "image-alt-missing"),
-        ]
+        # New and fixed since the previous crawl (as test_api.py finds them).
         await expect(panel.locator(".changed.new .rows > li")).to_have_count(1)
         await expect(panel.locator(".changed.new .rows > li")).to_contain_text(site + "/contact")
         fixed_rules = panel.locator(".changed.fixed .rows > li a.mono")

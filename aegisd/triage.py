@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner.results import CaseResult
-from runner.triage import FLIP_WINDOW, Triage, flips, triage
+from runner.triage import FLIP_WINDOW, Triage, flips, site_was_down, triage
 from storage import Database
 
 HEALTH_RUNS = 100
@@ -52,13 +52,28 @@ class CaseHealth(BaseModel):
     """Its last failure in the whole history (not only the runs counted)."""
 
 
+def site_down(run: Row) -> bool:
+    """Whether the site was down for the whole finished ``run`` (a run row, or the run as
+    the API and webhook events show it): its ``error`` then says so in one line."""
+    environment = (run.get("classifications") or {}).get("environment", 0)
+    return site_was_down(run["passed"], run["failed"], environment)
+
+
 async def triage_run(db: Database, row: Row, results: Sequence[CaseResult]) -> Triage:
     """Classify the results of the run ``row`` against its suite's history."""
     failed = [result.name for result in results if result.status == "failed"]
-    previous = await db.previous_outcomes(
-        row["project_id"], row["suite_name"], row["base_url"], failed, FLIP_WINDOW - 1
+    previous = await db.latest_outcomes(
+        row["project_id"],
+        row["suite_name"],
+        failed,
+        FLIP_WINDOW - 1,
+        base_url=row["base_url"],
+        judged=True,
     )
-    return triage(results, previous)
+    return triage(
+        results,
+        {name: [outcome["status"] for outcome in rows] for name, rows in previous.items()},
+    )
 
 
 def _health(case: Row, outcomes: list[Row], last_failure: Row | None) -> CaseHealth:

@@ -1,4 +1,4 @@
-"""What templates show: times, durations and the pass-rate trend.
+"""What templates show: times, durations, the pass-rate trend and history strips.
 
 Times are written in UTC (``<time>`` elements the page's script shows in the
 viewer's own time zone, UTC on hover); everything from the database or a site is
@@ -13,6 +13,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from runner.report import triage_badge as _triage_badge
+from runner.results import Classification
 from storage.ids import from_iso
 
 FINAL_RUN = ("passed", "failed", "cancelled", "error")
@@ -26,6 +28,11 @@ def when(value: str | None) -> Markup:
     utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     shown = moment.strftime("%Y-%m-%d %H:%M UTC")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value, utc, shown)
+
+
+def triage_badge(name: Classification, label: str | None = None, href: str | None = None) -> Markup:
+    """A classification's badge, as the run report draws it (its text escaped there)."""
+    return Markup(_triage_badge(name, label, href))
 
 
 def duration(milliseconds: int | None) -> str:
@@ -91,3 +98,37 @@ def trend(runs: Sequence[dict[str, Any]], width: float = 600, height: float = 64
         bar_height = max(2.0, (rate or 0) * height)
         bars.append(Bar(run, number * slot, bar_height, rate))
     return Trend(bars, width, height, max(2.0, slot - 2))
+
+
+STRIP_RUNS = 20
+"""How many of a case's last runs its history strip shows."""
+
+
+@dataclass(frozen=True)
+class StripRun:
+    """One run in a case's history strip: a mark linking to the run."""
+
+    run_id: str
+    kind: str
+    """``passed``, ``failed``, ``flaky`` (passed on a retry) or ``environment`` (the
+    site was down): the mark's colour and shape."""
+    label: str
+
+
+def _strip_run(outcome: dict[str, Any]) -> StripRun:
+    classification = outcome["classification"]
+    if outcome["status"] == "passed":
+        kind = "flaky" if outcome["flaky"] else "passed"
+        said = "passed on a retry" if outcome["flaky"] else "passed"
+    else:
+        kind = "environment" if classification == "environment" else "failed"
+        said = f"failed, {classification}" if classification else "failed"
+    moment = from_iso(outcome["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    label = f"{said} · {duration(outcome['duration'])} · {moment} · {outcome['run_id']}"
+    return StripRun(outcome["run_id"], kind, label)
+
+
+def strip(outcomes: Sequence[dict[str, Any]]) -> list[StripRun]:
+    """A case's history strip from its outcomes (newest first, as history gives them):
+    oldest left, newest right."""
+    return [_strip_run(outcome) for outcome in reversed(outcomes)]

@@ -76,24 +76,21 @@ async def triage_run(db: Database, row: Row, results: Sequence[CaseResult]) -> T
     )
 
 
-def _health(case: Row, outcomes: list[Row], last_failure: Row | None) -> CaseHealth:
-    statuses = [outcome["status"] for outcome in outcomes]
-    judged = [o["status"] for o in outcomes if o["classification"] != "environment"]
-    passed = statuses.count("passed")
+def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHealth:
+    letters = outcomes["outcomes"] if outcomes else ""
+    runs = len(letters)
     return CaseHealth(
         case_id=case["id"],
         name=case["name"],
         type=case.get("type", "custom"),
-        runs=len(outcomes),
-        passed=passed,
-        failed=statuses.count("failed"),
-        flaky=sum(outcome["flaky"] for outcome in outcomes),
-        pass_rate=round(passed / len(outcomes), 4) if outcomes else None,
-        flips=flips(judged),
-        last_status=statuses[-1] if statuses else None,
-        median_duration=(
-            round(statistics.median(o["duration"] for o in outcomes)) if outcomes else None
-        ),
+        runs=runs,
+        passed=outcomes["passed"] if outcomes else 0,
+        failed=runs - (outcomes["passed"] if outcomes else 0),
+        flaky=outcomes["flaky"] if outcomes else 0,
+        pass_rate=round(outcomes["passed"] / runs, 4) if outcomes else None,
+        flips=flips(letters.replace("e", "")),
+        last_status=("passed" if letters[-1] == "p" else "failed") if letters else None,
+        median_duration=round(statistics.median(outcomes["durations"])) if outcomes else None,
         last_failure=LastFailure.model_validate(last_failure) if last_failure else None,
     )
 
@@ -104,14 +101,11 @@ async def suite_health(
     """Health of each of ``suite``'s cases (in suite order) over its last ``runs`` finished
     runs (against ``base_url``, if given)."""
     project_id, name = suite["project_id"], suite["name"]
-    by_name: dict[str, list[Row]] = {}
-    for outcome in await db.recent_outcomes(project_id, name, runs, base_url=base_url):
-        by_name.setdefault(outcome["case_name"], []).append(outcome)
-    failures = await db.last_failures(project_id, name, base_url=base_url)
-    return [
-        _health(case, by_name.get(case["name"], []), failures.get(case["name"]))
-        for case in await db.suite_cases(suite["id"])
-    ]
+    cases = await db.suite_cases(suite["id"])
+    outcomes = await db.case_outcomes(project_id, name, runs, base_url=base_url)
+    names = [case["name"] for case in cases]
+    failures = await db.last_failures(project_id, name, names, base_url=base_url)
+    return [_health(case, outcomes.get(case["name"]), failures.get(case["name"])) for case in cases]
 
 
 def flakiness(health: CaseHealth) -> tuple[int, int, float]:

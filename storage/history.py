@@ -154,32 +154,49 @@ class HistoryQueries(DatabaseCore):
         )
         return _outcomes(rows), total
 
-    async def recent_outcomes(
+    async def case_outcomes(
         self, project_id: str, suite_name: str, last_runs: int, *, base_url: str | None = None
-    ) -> list[Row]:
-        """Every case outcome of the suite's last ``last_runs`` runs, oldest first:
-        ``case_name, status, flaky, classification, duration``."""
+    ) -> dict[str, Row]:
+        """Each case's outcomes in the suite's last ``last_runs`` runs, by case name:
+        ``runs``, ``passed``, ``flaky`` (passed on a retry), ``outcomes`` (a letter per
+        run, oldest first: ``p`` passed, ``f`` failed, ``e`` failed as ``environment``)
+        and ``durations`` (ascending)."""
+        # One row per case, not per outcome: a window of 1,000 runs of a 60-case suite
+        # is 60,000 outcomes, too many to build as Python rows on each health request.
+        # group_concat's order is arbitrary, so each letter carries its place.
         rows = await self.fetchall(
-            "SELECT case_name, status, flaky, classification, duration FROM case_history "
-            f"WHERE run_seq IN ({_recent_runs(base_url)}) ORDER BY run_seq, position",
+            "SELECT case_name, COUNT(*) AS runs, SUM(status = 'passed') AS passed, "
+            "SUM(flaky) AS flaky, group_concat(printf('%012d%06d', run_seq, position) || "
+            "CASE WHEN status = 'passed' THEN 'p' WHEN classification IS 'environment' "
+            "THEN 'e' ELSE 'f' END) AS outcomes, group_concat(duration) AS durations "
+            f"FROM case_history WHERE run_seq IN ({_recent_runs(base_url)}) GROUP BY case_name",
             (*_params(project_id, suite_name, base_url=base_url), last_runs),
         )
         for row in rows:
-            row["flaky"] = bool(row["flaky"])
-        return rows
+            row["outcomes"] = "".join(item[-1] for item in sorted(row["outcomes"].split(",")))
+            row["durations"] = sorted(map(int, row["durations"].split(",")))
+        return {row.pop("case_name"): row for row in rows}
 
     async def last_failures(
-        self, project_id: str, suite_name: str, *, base_url: str | None = None
+        self,
+        project_id: str,
+        suite_name: str,
+        case_names: list[str],
+        *,
+        base_url: str | None = None,
     ) -> dict[str, Row]:
-        """Each case's last failure in the whole history, by case name: ``run_id,
-        created_at, classification``."""
+        """Each named case's last failure in the whole history, by case name: ``run_id,
+        created_at, classification`` (cases that never failed left out)."""
         url = " AND base_url = ?" if base_url is not None else ""
         rows = await self.fetchall(
-            # With one max(), SQLite takes the bare column from the row holding it.
-            "SELECT f.case_name, r.run_id, r.created_at, f.classification FROM "
-            "(SELECT case_name, MAX(run_seq) AS run_seq, classification FROM case_history "
-            f"WHERE project_id = ? AND suite_name = ? AND status = 'failed'{url} "
-            "GROUP BY case_name) f JOIN run_history r ON r.seq = f.run_seq",
-            _params(project_id, suite_name, base_url=base_url),
+            "SELECT named.value AS case_name, r.run_id, r.created_at, h.classification "
+            "FROM json_each(?) AS named JOIN case_history h ON h.rowid = (SELECT rowid "
+            "FROM case_history WHERE project_id = ? AND suite_name = ? "
+            f"AND case_name = named.value AND status = 'failed'{url} "
+            "ORDER BY run_seq DESC LIMIT 1) JOIN run_history r ON r.seq = h.run_seq",
+            (
+                json.dumps(sorted(set(case_names))),
+                *_params(project_id, suite_name, base_url=base_url),
+            ),
         )
         return {row.pop("case_name"): row for row in rows}

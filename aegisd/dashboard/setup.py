@@ -64,13 +64,14 @@ def setup_dashboard(app: web.Application) -> None:
         default_helpers=False,
         auto_reload=False,  # package data: never changes while the daemon runs
     )
-    env.filters.update(when=views.when, duration=views.duration, strip=views.strip)
+    env.filters.update(when=views.when, duration=views.duration)
     env.globals.update(
         static=static_url,
         pass_rate=views.pass_rate,
         classifications=CLASSIFICATIONS,
         meanings=MEANINGS,
         strip_runs=views.STRIP_RUNS,
+        history_strip=views.history_strip,
         triage_badge=views.triage_badge,
     )
     for module in _MODULES:

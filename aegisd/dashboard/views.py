@@ -7,6 +7,7 @@ escaped by Jinja's autoescaping.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,18 +105,10 @@ STRIP_RUNS = 20
 """How many of a case's last runs its history strip shows."""
 
 
-@dataclass(frozen=True)
-class StripRun:
-    """One run in a case's history strip: a mark linking to the run."""
-
-    run_id: str
-    kind: str
-    """``passed``, ``failed``, ``flaky`` (passed on a retry) or ``environment`` (the
-    site was down): the mark's colour and shape."""
-    label: str
-
-
-def _strip_run(outcome: dict[str, Any]) -> StripRun:
+def _mark(outcome: dict[str, Any], current: str | None) -> str:
+    """One run's mark: its colour and shape by outcome (``h-passed``, ``h-failed``,
+    ``h-flaky`` for a pass on a retry, ``h-environment`` for the site down), its
+    status and classification on hover, a link to the run."""
     classification = outcome["classification"]
     if outcome["status"] == "passed":
         kind = "flaky" if outcome["flaky"] else "passed"
@@ -123,12 +116,33 @@ def _strip_run(outcome: dict[str, Any]) -> StripRun:
     else:
         kind = "environment" if classification == "environment" else "failed"
         said = f"failed, {classification}" if classification else "failed"
-    moment = from_iso(outcome["created_at"]).strftime("%Y-%m-%d %H:%M UTC")
-    label = f"{said} · {duration(outcome['duration'])} · {moment} · {outcome['run_id']}"
-    return StripRun(outcome["run_id"], kind, label)
+    # A to_iso timestamp, cut rather than parsed: a page holds a thousand of them.
+    created = outcome["created_at"]
+    moment = f"{created[:10]} {created[11:16]} UTC"
+    label = html.escape(
+        f"{said} · {duration(outcome['duration'])} · {moment} · {outcome['run_id']}"
+    )
+    run_id = html.escape(outcome["run_id"])
+    here = ' aria-current="page"' if outcome["run_id"] == current else ""
+    # The title is the mark's hover text and its accessible name.
+    return (
+        f'<a role="listitem" class="run h-{kind}{" current" if here else ""}" '
+        f'href="/runs/{run_id}" title="{label}"{here}></a>'
+    )
 
 
-def strip(outcomes: Sequence[dict[str, Any]]) -> list[StripRun]:
+def history_strip(
+    outcomes: Sequence[dict[str, Any]], current: str | None = None, label: str = "Last runs"
+) -> Markup:
     """A case's history strip from its outcomes (newest first, as history gives them):
-    oldest left, newest right."""
-    return [_strip_run(outcome) for outcome in reversed(outcomes)]
+    a mark per run, oldest left, with how many passed; ``current`` (a run id) is the
+    page's own run. Built here rather than in a macro: a run page has one per case."""
+    if not outcomes:
+        return Markup('<span class="muted sub">no finished runs yet</span>')
+    passed = sum(outcome["status"] == "passed" for outcome in outcomes)
+    marks = "".join(_mark(outcome, current) for outcome in reversed(outcomes))
+    said = html.escape(f"{label}, oldest first: {passed} of {len(outcomes)} passed")
+    return Markup(
+        f'<span class="history"><span class="strip" role="list" aria-label="{said}">{marks}'
+        f'</span><span class="sub nowrap">{passed}/{len(outcomes)} passed</span></span>'
+    )

@@ -22,6 +22,7 @@ from aegisd.crawling import CrawlJobs
 from aegisd.dashboard.assets import stylesheet
 from aegisd.progress import Progress
 from aegisd.running import RunJobs
+from crawler.audits.models import AUDIT_CATEGORIES
 from runner import export_python, export_typescript
 from runner.browsers import Browsers
 from runner.junit import render_junit
@@ -118,9 +119,11 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         # The project's login is what the crawl and the run log in with.
         settings = {"login": options.login.model_dump(mode="json")} if options.login else {}
         project = await db.create_project(f"scan {host}", options.url, None, settings)
+        crawl_options = {**settings, "audits": list(AUDIT_CATEGORIES)}
         await db.create_crawl(
-            project["id"], "full", options.max_pages, options.depth, options.url, True, settings
-        )
+            project["id"], "full", options.max_pages, options.depth, options.url, True,
+            crawl_options,
+        )  # fmt: skip
         claimed = await db.claim_crawl()
         assert claimed is not None
         crawl_id = claimed["id"]
@@ -141,6 +144,8 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
             f"Crawled {len(pages)} pages: {crawl['broken_links_count']} broken links, "
             f"{crawl['console_errors_count']} console errors"
         )
+        if crawl["audit_summary"]:
+            progress.done(_audit_scores(crawl["audit_summary"]))
         results, run_error, artifacts = await _run_suite(
             db, browsers, config, crawl, options, progress
         )
@@ -154,6 +159,16 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         if run_error:
             return EXIT_ERROR
         return EXIT_FAILED if failed else EXIT_PASSED
+
+
+def _audit_scores(summary: dict[str, Any]) -> str:
+    """``Audit scores: accessibility 87, performance 99, ...`` for the audited categories."""
+    scores = [
+        f"{category} {summary[category]['score']}"
+        for category in AUDIT_CATEGORIES
+        if summary.get(category) and summary[category]["score"] is not None
+    ]
+    return "Audit scores (0-100): " + ", ".join(scores)
 
 
 async def _suite_cases(db: Database, crawl: dict[str, Any]) -> list[Case]:

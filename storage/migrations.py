@@ -219,6 +219,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        8,
+        """
+        -- A completed crawl's audits added up: its audit_summary and the rules its pages
+        -- fail (GET /crawls/:id/audits), as JSON.
+        ALTER TABLE crawls ADD COLUMN audit_summary TEXT;
+        ALTER TABLE crawls ADD COLUMN audit_rules TEXT;
+        """,
+    ),
+    (
         9,
         """
         -- History: every run that ends passed or failed, in the order runs finish, and

@@ -14,6 +14,7 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import CONFIG, CRAWLS, DB, PRINCIPAL, RUNS
+from crawler.audits.models import AUDIT_CATEGORIES, AuditCategory
 from runner.login import Login
 
 router = Router()
@@ -68,7 +69,23 @@ class CrawlDefaults(BaseModel):
         ),
     )
 
+    audits: list[AuditCategory] = Field(
+        default_factory=lambda: list(AUDIT_CATEGORIES),
+        description=(
+            "Audit categories run on every crawled HTML page (accessibility, performance, "
+            "seo, security); generated smoke cases check accessibility and performance when "
+            "those are audited. [] turns audits off."
+        ),
+    )
+
     _patterns = field_validator("include_patterns", "exclude_patterns")(_check_patterns)
+
+    @field_validator("audits")
+    @classmethod
+    def _distinct(cls, audits: list[AuditCategory]) -> list[AuditCategory]:
+        if len(set(audits)) != len(audits):
+            raise ValueError("each category at most once")
+        return audits
 
     @field_validator("headers")
     @classmethod

@@ -191,6 +191,16 @@ async def test_run_page_badges_counts_strips_and_a_site_down_run(
         background = await tab.locator(".case").first.evaluate(
             "(c) => getComputedStyle(c).backgroundColor"
         )
+        # Its HTML report says it in the same one line, the cases folded there too.
+        await tab.get_by_role("link", name="HTML report").click()
+        await expect(tab).to_have_url(f"{base}/runs/{down['id']}/report")
+        report_alert = tab.locator(".site-down")
+        await expect(report_alert).to_have_text(
+            re.compile(r"^\s*site down\s+" + re.escape(down["error"]))
+        )
+        await expect(tab.locator(".triage-counts .badge")).to_have_text(["6 environment"])
+        await expect(tab.locator("details.case")).to_have_count(6)
+        assert await tab.locator("details.case[open]").count() == 0
 
     # Each class looks its own (colour and glyph), is readable, and has no fill.
     by_class = {text: (colour, fill, glyph, border) for text, colour, fill, glyph, border in looks}

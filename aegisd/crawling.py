@@ -12,7 +12,7 @@ from aegisd.progress import CrawlProgress
 from aegisd.webhooks import crawl_events
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
-from crawler.errors import CrawlerError
+from crawler.errors import BrowserFailed, CrawlerError
 from crawler.generate import generate_suite, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
@@ -87,7 +87,7 @@ class CrawlJobs:
         try:
             result = await crawl(self.browsers, options, on_page=on_page, on_progress=on_progress)
         except (CrawlerError, BrowserNotAvailable, LoginFailed) as exc:
-            await self.failed(row, str(exc))
+            await self.failed(row, self._explain(exc))
             return
         suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
         await self._finish(
@@ -101,6 +101,13 @@ class CrawlJobs:
             changes=await self._changes(row, result.pages),
             suite_id=suite_id,
         )
+
+    def _explain(self, error: Exception) -> str:
+        """Why the crawl failed; for a remote browser, also which one went away."""
+        remote = self.browsers.remote()
+        if isinstance(error, BrowserFailed) and remote is not None:
+            return f"{error} (reached through {remote}; the next crawl reconnects)"
+        return str(error)
 
     async def _generate(self, row: Row, pages: list[PageResult]) -> str | None:
         def phase(name: str) -> None:

@@ -176,9 +176,10 @@ class Execution:
 
         Cancelling the task stops the cases in flight at once and closes their
         contexts before the cancellation propagates. Raises
-        ``BrowserNotAvailable`` when the browser cannot be launched at all.
+        ``BrowserNotAvailable`` when the browser cannot be launched or reached, at
+        the start or (a remote browser gone for good) between cases.
         """
-        self._browsers.check_available(self._browser)
+        await self._browsers.get(self._browser)
         self._artifacts_dir.mkdir(parents=True, exist_ok=True)
         if self._login is not None and any(case.enabled for case in self._cases):
             await self._log_in(self._login)

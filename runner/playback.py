@@ -125,7 +125,10 @@ class Playback:
             return None
         browser = self.page.context.browser
         if browser is not None and await _disconnects(browser):
-            return "the browser crashed or was closed (it is relaunched for the next cases)"
+            return (
+                "the browser crashed, was closed or lost its connection "
+                "(the next cases relaunch or reconnect it)"
+            )
         return "the page was closed"
 
     def locate(self, target: Target) -> Locator:

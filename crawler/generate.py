@@ -6,8 +6,9 @@ paths (``/about?tab=2``), so the suite runs against any deployment given as the
 run's base URL. Cases come grouped by type, each group in crawl order:
 
 - ``smoke``, one per loaded page (``Page loads: /about``): go to it, expect its
-  status, its title and its main heading (by role and exact name), and no
-  console errors when the crawl saw none there.
+  status, its title and its main heading (by role and exact name), its
+  performance budgets and no new accessibility violations (``crawler.audit_cases``),
+  and no console errors when the crawl saw none there.
 - ``navigation`` (``Navigate: / → About``): go to a page, click a link by role
   and exact name, expect the path (and query) the crawl landed on, after
   redirects. At most ``MAX_LINKS_PER_PAGE`` per page, and a link (same name,
@@ -38,6 +39,7 @@ from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from crawler.analysis import LIMITS
+from crawler.audit_cases import audit_steps
 from crawler.form_cases import PageHandles, form_steps
 from crawler.models import PageForm, PageLink, PageResult
 from crawler.urls import normalise_url, origin_of
@@ -160,6 +162,7 @@ def _page_case(page: PageResult) -> Case:
     if is_stable_text(page.heading):
         heading = Target(role="heading", name=page.heading, exact=True)
         steps.append(ExpectVisible(action="expect_visible", target=heading))
+    steps += audit_steps(page)
     if not page.console_errors:
         steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
     return _case(f"Page loads: {_short(url_path(page.url))}", "smoke", steps)

@@ -245,18 +245,28 @@ class Browsers:
                 options["executable_path"] = find_chromium(self.settings, managed)
         return options
 
+    async def new_context(self, name: str = "chromium", **options: Any) -> BrowserContext:
+        """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``) that
+        the caller closes with :func:`close_context`; :meth:`context` does both."""
+        browser = await self.get(name)
+        return await browser.new_context(**options)
+
     @asynccontextmanager
     async def context(
         self, name: str = "chromium", **options: Any
     ) -> AsyncIterator[BrowserContext]:
         """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``)."""
-        browser = await self.get(name)
-        context = await browser.new_context(**options)
+        context = await self.new_context(name, **options)
         try:
             yield context
         finally:
-            with suppress(Exception):  # the browser died under us; nothing left to close
-                await context.close()
+            await close_context(context)
+
+
+async def close_context(context: BrowserContext) -> None:
+    """Close ``context``; a browser that died under it has nothing left to close."""
+    with suppress(Exception):
+        await context.close()
 
 
 async def new_page(context: BrowserContext) -> Page:

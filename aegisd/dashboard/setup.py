@@ -26,6 +26,7 @@ from aegisd.dashboard.pages import error_page
 from aegisd.dashboard.sessions import SIGNER, SessionSigner
 from aegisd.errors import MethodNotAllowed, NotFound
 from aegisd.state import CONFIG
+from runner.triage import CLASSIFICATIONS, MEANINGS
 
 _MODULES = (
     signin,
@@ -82,7 +83,15 @@ def setup_dashboard(app: web.Application) -> None:
         impact_status=audits.impact_status,
         score_status=audits.score_status,
     )
-    env.globals.update(static=static_url, pass_rate=views.pass_rate)
+    env.globals.update(
+        static=static_url,
+        pass_rate=views.pass_rate,
+        classifications=CLASSIFICATIONS,
+        meanings=MEANINGS,
+        strip_runs=views.STRIP_RUNS,
+        history_strip=views.history_strip,
+        triage_badge=views.triage_badge,
+    )
     for module in _MODULES:
         for route in module.pages.routes:
             app.router.add_route(route.method, route.path, route.handle)

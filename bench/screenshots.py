@@ -36,7 +36,7 @@ PHONE = {"width": 390, "height": 844}
 # A 120x80 picture of a tent, inline: the shop serves pages only.
 TENT = (
     '<img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 '
-    'viewBox=%220 0 120 80%22%3E%3Cpath d=%22M10 75 60 8l50 67z%22 fill=%22%23486%22/%3E'
+    "viewBox=%220 0 120 80%22%3E%3Cpath d=%22M10 75 60 8l50 67z%22 fill=%22%23486%22/%3E"
     '%3C/svg%3E" width="120" height="80">'
 )
 

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from playwright.async_api import (
+    APIRequestContext,
     Browser,
     BrowserContext,
     BrowserType,
@@ -179,6 +180,19 @@ class Browsers:
         finally:
             with suppress(Exception):  # the browser died under us; nothing left to close
                 await context.close()
+
+    @asynccontextmanager
+    async def request_context(self, **options: Any) -> AsyncIterator[APIRequestContext]:
+        """A fresh HTTP client of Playwright's own, sharing nothing with any browser context
+        (keyword options as for ``APIRequest.new_context``)."""
+        if self._playwright is None:
+            raise RuntimeError("Browsers used outside its async context")
+        request = await self._playwright.request.new_context(**options)
+        try:
+            yield request
+        finally:
+            with suppress(Exception):  # closing is best effort
+                await request.dispose()
 
 
 async def new_page(context: BrowserContext) -> Page:

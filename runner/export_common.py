@@ -44,7 +44,7 @@ Language = Literal["typescript", "python"]
 ResponseUse = Literal["ignore", "const", "let", "assign"]
 """What a ``goto`` does with its response: drop it, or bind it for ``expect_status``."""
 
-Option = tuple[str, str | bool]
+Option = tuple[str, str | bool | int]
 
 _LOCATORS: dict[TargetKind, str] = {
     "role": "getByRole",
@@ -135,6 +135,8 @@ def _target_options(target: Target) -> list[Option]:
         options.append(("name", target.name))
     if target.exact is not None:
         options.append(("exact", target.exact))
+    if target.level is not None:
+        options.append(("level", target.level))
     return options
 
 
@@ -285,6 +287,8 @@ class SuiteWriter(ABC):
         options = _target_options(target)
         return "page." + self.call(_LOCATORS[target.kind], [self.string(target.value)], options)
 
-    def option_value(self, value: str | bool) -> str:
+    def option_value(self, value: str | bool | int) -> str:
         """An option's value as a literal."""
-        return self.boolean(value) if isinstance(value, bool) else self.string(value)
+        if isinstance(value, bool):
+            return self.boolean(value)
+        return str(value) if isinstance(value, int) else self.string(value)

@@ -51,6 +51,8 @@ async def test_breadth_first_pages_depths_and_referrers(
     }
     assert result.stopped_reason == "completed"
     assert "/f" not in site.hits
+    assert site.checked == ["/f"]  # beyond the depth: checked with one request, not visited
+    assert result.links_checked == 1
     assert all(p.status == 200 and p.error is None for p in result.pages)
 
 

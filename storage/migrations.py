@@ -216,4 +216,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         END;
         """,
     ),
+    (
+        6,
+        """
+        -- Why a generated suite holds what it holds (crawler.notes.GenerationNotes as JSON);
+        -- NULL for suites written by hand.
+        ALTER TABLE suites ADD COLUMN generation TEXT;
+        -- Link targets a crawl checked with a plain request instead of visiting them.
+        ALTER TABLE crawls ADD COLUMN links_checked INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]

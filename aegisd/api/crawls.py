@@ -48,6 +48,9 @@ class Crawl(BaseModel):
     pages_found: int
     pages_crawled: int
     broken_links_count: int
+    links_checked: int = Field(
+        description="Link targets checked with one request each instead of being crawled."
+    )
     console_errors_count: int
     suite_id: str | None
     error: str | None

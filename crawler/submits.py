@@ -8,6 +8,9 @@ play (``plan_form``), played by the executor's ``Playback``, and records in
 file, left the origin or did nothing, the landing page's status, and the console
 errors from the first fill to the landing page's ``load`` event.
 
+Console errors are those seen until the network is idle after ``load`` (at most
+``SETTLE_S`` more): what the landing page fetches as it starts counts too.
+
 "Did nothing" means no navigation began and no download started within
 ``SETTLE_S`` of the click: a form handled by a script, or one too slow to
 rely on; either way its case does not submit it. POST forms are never submitted
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 
 from playwright.async_api import Download, Frame, Page, Response
 from playwright.async_api import Error as PlaywrightError
@@ -98,6 +102,9 @@ async def _submit(
             await page.wait_for_load_state("load", timeout=timeout_s * 1000)
         except PlaywrightError as error:
             return FormSubmission(outcome="failed", error=f"the page it led to: {reason(error)}")
+        # What the landing page fetches as it starts can fail after ``load``: wait for it.
+        with suppress(PlaywrightError):
+            await page.wait_for_load_state("networkidle", timeout=SETTLE_S * 1000)
         url = normalise_url(page.url) or page.url
         landed = [r for r in responses if not 300 <= r.status < 400]
         status = landed[-1].status if landed else None

@@ -66,6 +66,7 @@ class CrawlJobs:
             mode=row["mode"],
             max_pages=row["max_pages"],
             depth=row["depth"],
+            prepare_generation=bool(row["generate_suite"]),
             **row["options"],
         )
         stored = 0

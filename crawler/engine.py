@@ -290,7 +290,8 @@ class _Crawl:
                 origin=self._origin if entry.depth else None,
                 timeout_s=self._options.page_timeout_s,
                 referer=entry.referrer,
-                claim_form=self._claim_form,
+                verify=self._options.prepare_generation,
+                claim_form=self._claim_form if self._options.prepare_generation else None,
             )
 
     def _claim_form(self, key: FormKey) -> bool:

@@ -89,6 +89,10 @@ class CrawlOptions(BaseModel):
     check_external_links: bool = False
     """Also check external http(s) links, with one short request each (no project headers)."""
 
+    prepare_generation: bool = True
+    """Verify the locators generated steps would use and submit each distinct simple GET
+    form once (what suite generation relies on); off for a crawl no suite is made from."""
+
     base_url: str | None = None
     """The site's base URL, which relative ``goto`` URLs of ``login`` resolve against
     (as in a run); ``None`` means ``start_url``."""

@@ -28,7 +28,7 @@ from crawler.errors import BrowserFailed
 from crawler.locators import verify_targets
 from crawler.models import FailedRequest, PageResult
 from crawler.submits import FormClaim, submit_forms
-from crawler.urls import normalise_url
+from crawler.urls import normalise_url, same_origin
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _MAX_MESSAGES = 100
@@ -171,12 +171,14 @@ async def visit_page(
     origin: str | None,
     timeout_s: float,
     referer: str | None = None,
+    verify: bool = True,
     claim_form: FormClaim | None = None,
 ) -> PageVisit:
     """Load ``url`` in a new tab of ``context``, analyse it, close the tab.
 
     Links found are internal when on ``origin`` (``None``: the page's own origin).
-    With ``claim_form``, GET forms it claims are submitted after the analysis.
+    With ``verify``, the locators of generated steps are verified; with ``claim_form``,
+    GET forms it claims are submitted after that.
     Raises ``BrowserFailed`` when the browser cannot open the tab.
     """
     try:
@@ -185,8 +187,9 @@ async def visit_page(
         raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
     watch = _PageWatch(page)
     try:
-        visit = await _load(watch, url, origin, timeout_s, referer)
-        if visit.analysis is not None and claim_form is not None and not visit.broken:
+        visit = await _load(watch, url, origin, timeout_s, referer, verify)
+        on_site = origin is None or same_origin(visit.final_url, origin)
+        if visit.analysis is not None and claim_form is not None and on_site and not visit.broken:
             await submit_forms(watch.page, visit.analysis, claim_form, timeout_s=timeout_s)
         return visit
     finally:
@@ -201,7 +204,12 @@ async def close_page(page: Page) -> None:
 
 
 async def _load(
-    watch: _PageWatch, url: str, origin: str | None, timeout_s: float, referer: str | None
+    watch: _PageWatch,
+    url: str,
+    origin: str | None,
+    timeout_s: float,
+    referer: str | None,
+    verify: bool,
 ) -> PageVisit:
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -228,7 +236,7 @@ async def _load(
         except PlaywrightError as exc:
             error = error or f"the page could not be analysed: {_describe(exc)}"
     watch.recording = False
-    if analysis is not None:
+    if analysis is not None and verify:
         # Targets verified before a timeout stay good; the rest stay unverified.
         with suppress(TimeoutError):
             analysis = await asyncio.wait_for(verify_targets(watch.page, analysis), timeout_s)

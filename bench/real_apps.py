@@ -287,7 +287,7 @@ def _setup_mkdocs(apps_dir: Path, python: Path) -> None:
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     found = subprocess.run(
-        [str(python), "-c", _MKDOCS_LIST], check=True, capture_output=True, text=True
+        [str(python), "-c", _MKDOCS_LIST], check=True, capture_output=True, text=True, cwd=root
     )
     pages: dict[str, str] = json.loads(found.stdout)
     names = sorted(pages)
@@ -445,10 +445,15 @@ async def _try_app(daemon: _Daemon, app: App, base: str, args: argparse.Namespac
 async def _measure(args: argparse.Namespace, apps: list[App]) -> list[Outcome]:
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="aegisd-real-apps-") as data_dir:
-        config = load_config(
-            environ={},
-            overrides={"storage": {"data_dir": data_dir}, "api": {"rate_limit_per_minute": 0}},
-        )
+        overrides = {
+            "storage": {"data_dir": data_dir},
+            "api": {"rate_limit_per_minute": 0},
+            "runner": {
+                "step_timeout_s": args.step_timeout_s,
+                "case_timeout_s": args.case_timeout_s,
+            },
+        }
+        config = load_config(environ={}, overrides=overrides)
         async with Browsers(BrowserSettings()) as browsers:
             daemon_app = create_app(config, browsers)
             runner = web.AppRunner(daemon_app, access_log=None)
@@ -496,7 +501,10 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--max-pages", type=int, default=120)
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--timeout-s", type=float, default=1800)
+    parser.add_argument("--timeout-s", type=float, default=1800, help="per crawl and run")
+    # The daemon's defaults; raise them on a machine too loaded to load a page in 10 s.
+    parser.add_argument("--step-timeout-s", type=float, default=10)
+    parser.add_argument("--case-timeout-s", type=float, default=30)
     parser.add_argument("--skip-install", action="store_true", help="reuse the venv as it is")
     args = parser.parse_args()
     apps = [app for app in APPS if app.name in args.only.split(",")]

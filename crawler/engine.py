@@ -30,14 +30,15 @@ way round; when the two differ, both are pages.
 Limits. ``max_pages`` is exact when the site has that many pages in reach:
 results are committed until there are ``max_pages``, and no more visits are
 started than could still be needed. ``max_duration_s`` stops the crawl at
-once with the pages committed so far. URLs found beyond twice ``max_pages``
-are not kept.
+once with the pages committed so far. Each of the two queues below keeps twice
+``max_pages`` URLs at most; URLs found beyond are only link-checked.
 
 Query variants. URLs of one path and one set of query keys (``/list?o=1`` and
 ``/list?o=-2.1`` are both ``/list`` with {o}) are queued ``max_query_variants``
-times at most. A URL whose path is already queued waits in a second queue, taken
-only when the first has run dry (at a commit, so in a fixed order): new paths
-come first, and a list's sort orders and filters cannot spend the whole budget.
+times at most. A URL whose path shape (``path_shape``: ids as ``{id}``) is
+already queued waits in a second queue, taken only when the first has run dry
+(at a commit, so in a fixed order): new kinds of pages come first, and a list's
+sort orders and filters, or its thousand rows, cannot spend the whole budget.
 
 Forms. Each page's visit submits the page's simple GET forms (``crawler.submits``)
 whose ``form_key`` no other visit claimed first.
@@ -81,6 +82,7 @@ from crawler.urls import (
     index_key,
     looks_like_logout,
     origin_of,
+    path_shape,
     same_origin,
     variant_group,
 )
@@ -170,7 +172,7 @@ class _Crawl:
         self._robots: RobotsRules | None = None
         self._queue: list[_Entry] = []
         self._variants: list[_Entry] = []
-        self._paths: set[str] = set()
+        self._shapes: set[str] = set()
         self._groups: Counter[tuple[str, frozenset[str]]] = Counter()
         self._considered: set[str] = set()
         self._waiting_urls: set[str] = set()
@@ -350,7 +352,7 @@ class _Crawl:
     def _add(self, url: str, depth: int, referrer: str | None, name: str = "") -> None:
         """Queue ``url`` (found as a link named ``name``) if it is new, on the origin,
         allowed, within the variant budget, and the queues have room."""
-        if url in self._considered or self._known() >= 2 * self._options.max_pages:
+        if url in self._considered:
             return
         self._considered.add(url)
         if not same_origin(url, self._origin) or (depth and not self._filter.allows(url)):
@@ -359,20 +361,17 @@ class _Crawl:
             return
         if not self._may_request(url):
             return
-        group = variant_group(url)
+        group, shape = variant_group(url), path_shape(url)
         if self._groups[group] >= self._options.max_query_variants:
             return
+        # Each queue keeps twice max_pages at most: variants never crowd out new pages.
+        queue = self._variants if shape in self._shapes else self._queue
+        if len(queue) >= 2 * self._options.max_pages:
+            return
         self._groups[group] += 1
-        entry = _Entry(url=url, depth=depth, referrer=referrer)
+        self._shapes.add(shape)
         self._waiting_urls.add(url)
-        if group[0] in self._paths:
-            self._variants.append(entry)
-        else:
-            self._paths.add(group[0])
-            self._queue.append(entry)
-
-    def _known(self) -> int:
-        return len(self._queue) + len(self._variants)
+        queue.append(_Entry(url=url, depth=depth, referrer=referrer))
 
     def _may_request(self, url: str) -> bool:
         """Whether robots.txt (when obeyed) lets the crawl fetch ``url``."""

@@ -114,6 +114,19 @@ def variant_group(url: str) -> tuple[str, frozenset[str]]:
     return parts.path, keys
 
 
+_ID_SEGMENT = re.compile(
+    r"^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[a-z]*\d)[0-9a-f]{12,})$",
+    re.IGNORECASE,
+)
+
+
+def path_shape(url: str) -> str:
+    """``url``'s path with its id segments (numbers, UUIDs, long hex) as ``{id}``:
+    ``/items/42/edit`` and ``/items/7/edit`` are both ``/items/{id}/edit``."""
+    segments = urlsplit(url).path.split("/")
+    return "/".join("{id}" if _ID_SEGMENT.match(segment) else segment for segment in segments)
+
+
 def index_key(url: str) -> str:
     """The directory URL of an index document (``/a/index.html`` -> ``/a/``), else ``url``."""
     parts = urlsplit(url)

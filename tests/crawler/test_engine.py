@@ -399,11 +399,16 @@ async def test_links_not_visited_are_checked_with_one_request(
     assert all("X-Token" not in headers for headers in elsewhere.headers)
 
 
-async def test_new_paths_come_before_query_variants(browsers: Browsers, serve: ServeApp) -> None:
+async def test_new_kinds_of_pages_come_before_query_variants_and_rows(
+    browsers: Browsers, serve: ServeApp
+) -> None:
     sorts = [f"/list?o={n}" for n in range(1, 9)]
     routes: dict[str, Route] = {
         "/": linking("Home", "/list", "/about"),
-        "/list": linking("List", *sorts, "/list/item"),
+        "/list": linking("List", *sorts, "/list/1", "/list/2", "/list/3", "/list/item"),
+        "/list/1": page("Row 1"),
+        "/list/2": page("Row 2"),
+        "/list/3": page("Row 3"),
         "/list/item": linking("Item", "/list/item/notes"),
         "/list/item/notes": page("Notes"),
         "/about": page("About"),
@@ -412,10 +417,11 @@ async def test_new_paths_come_before_query_variants(browsers: Browsers, serve: S
 
     result, site, base = await crawl_routes(browsers, serve, routes, max_pages=6)
 
-    # The item and its notes (depth 3) come before the first sort order (depth 2).
+    # One row of the list, then the item and its notes (depth 3) come before the other
+    # rows and the sort orders (depth 2).
     assert paths(result, base) == [
-        ("/", 0), ("/list", 1), ("/about", 1), ("/list/item", 2), ("/list/item/notes", 3),
-        ("/list?o=1", 2),
+        ("/", 0), ("/list", 1), ("/about", 1), ("/list/1", 2), ("/list/item", 2),
+        ("/list/item/notes", 3),
     ]  # fmt: skip
     assert result.stopped_reason == "max_pages"
     everything, site, base = await crawl_routes(browsers, serve, routes, max_query_variants=3)

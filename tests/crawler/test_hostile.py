@@ -126,7 +126,8 @@ async def test_popups_are_closed_not_crawled(browsers: Browsers, serve: ServeApp
 
 
 async def test_huge_page_is_capped(browsers: Browsers, serve: ServeApp) -> None:
-    links = "".join(f'<a href="/n/{i}">Link {i}</a>' for i in range(LIMITS["links"] + 500))
+    # Ten targets: each is link-checked once, however many links lead there.
+    links = "".join(f'<a href="/n/{i % 10}">Link {i}</a>' for i in range(LIMITS["links"] + 500))
     forms = '<form><input name="q"></form>' * (LIMITS["forms"] + 5)
     filler = "<p>" + "lorem ipsum " * 200_000 + "</p>"
     # Caps, not timeouts, are under test here: give a loaded machine time to render.
@@ -141,7 +142,7 @@ async def test_huge_page_is_capped(browsers: Browsers, serve: ServeApp) -> None:
     assert huge.truncated and huge.title == "Huge"
     assert (len(huge.links), len(huge.forms)) == (LIMITS["links"], LIMITS["forms"])
     assert not any(hit.startswith("/n/") for hit in site.hits)
-    assert len(site.checked) == result.links_checked == LIMITS["links"]
+    assert len(site.checked) == result.links_checked == 10
 
 
 async def test_downloads_are_recorded_not_rendered(browsers: Browsers, serve: ServeApp) -> None:

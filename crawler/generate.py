@@ -141,7 +141,8 @@ class _Site:
         self._landed: dict[str, PageResult | None] = {}
         self._left_out: dict[str, list[LeftOut]] = {}
         self._order = {page.url: index for index, page in reversed(list(enumerate(pages)))}
-        self.submissions: dict[FormKey, FormSubmission] = {}
+        self.submissions: dict[FormKey, tuple[str, FormSubmission]] = {}
+        """Per form, the crawl's submission of it and the URL of the page it was made on."""
         templates: dict[tuple[str, frozenset[str]], PageResult] = {}
         for page in pages:
             on_site = origin_of(page.url) in origins
@@ -156,7 +157,8 @@ class _Site:
                     self._landed.setdefault(url, page if loaded else None)
             for form in page.forms:
                 if form.submission is not None:
-                    self.submissions.setdefault(form_key(page.url, form), form.submission)
+                    made = (page.url, form.submission)
+                    self.submissions.setdefault(form_key(page.url, form), made)
             if loaded:
                 self.pages.append(page)
                 self._note_page(page)
@@ -289,12 +291,32 @@ def _form_cases(site: _Site, submit_post_forms: bool) -> list[_Made]:
             plan = plan_form(page.url, form)
             if not plan.checks:
                 continue
-            submission = site.submissions.get(form_key(page.url, form))
+            submission = _submission(site, page, form)
             steps, why = _form_steps(site, page, form, plan, submission, submit_post_forms)
             label = _short(form_label(form)) or f"#{number}"
             name = f"Form: {_short(url_path(page.url))} {label} form"
             made.append((_case(name, "form", [_goto(page), *steps]), why))
     return made
+
+
+def _submission(site: _Site, page: PageResult, form: PageForm) -> FormSubmission | None:
+    """The crawl's submission of ``form``: made on ``page``, or else on another page with
+    the same form, where a landing on that page's own path means this page's path here
+    (a form without an action submits to the page it is on)."""
+    if form.submission is not None:
+        return form.submission
+    made = site.submissions.get(form_key(page.url, form))
+    if made is None:
+        return None
+    made_on, submission = made
+    if submission.url is None:
+        return submission
+    landed = urlsplit(submission.url)
+    if landed.path != urlsplit(made_on).path:
+        return submission
+    here = urlsplit(page.url)
+    url = landed._replace(scheme=here.scheme, netloc=here.netloc, path=here.path).geturl()
+    return submission.model_copy(update={"url": url})
 
 
 def _new_forms(page: PageResult, tested: set[FormKey]) -> Iterator[tuple[int, PageForm]]:

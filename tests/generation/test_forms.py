@@ -225,3 +225,15 @@ def test_forms_alike_on_one_page_get_numbered_names() -> None:
 )
 def test_fill_values_fit_the_field(attributes: dict[str, Any], value: str | None) -> None:
     assert fill_value(field("#f", **attributes)) == (value.strip() if value else value)
+
+
+def test_a_form_submitting_to_its_own_page_lands_on_the_page_its_case_is_on() -> None:
+    """The crawl submitted the list's search form on another list: it lands here, not there."""
+    here = form(labelled("Query", name="q"), action=BASE + "/f", submission=None)
+    there = form(labelled("Query", name="q"), action=BASE + "/g", submission=landed("/g?q=Test"))
+    pages = [page("/f", forms=[here]), page("/g", forms=[there])]
+
+    [case] = [case for case in generate_suite(pages, BASE) if case.type == "form"]
+
+    assert case.name == "Form: /f Send form"
+    assert _steps(case)[-2] == {"action": "expect_url", "match": "regex", "value": r"^/f(\?|$)"}

@@ -21,6 +21,8 @@ bench: $(VENV)/.test chromium node_modules/.installed
 	$(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

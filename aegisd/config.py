@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from crawler.settings import CrawlerSettings
 from runner.browsers import BrowserSettings
@@ -93,6 +93,50 @@ class WebhookSettings(_Table):
     long as the one before (at most an hour)."""
 
 
+class SmtpSettings(_Table):
+    """The ``[notifications.smtp]`` table: the mail server email webhooks send through."""
+
+    host: str = Field(min_length=1)
+    """Host name or address of the SMTP server (a relay or a submission server)."""
+
+    port: int = Field(587, ge=1, le=65535)
+    """Port: 587 for submission with STARTTLS, 465 with ``tls``, 25 for a plain relay."""
+
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS before logging in and sending (refuse to send
+    if the server does not offer it)."""
+
+    tls: bool = False
+    """Speak TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS."""
+
+    username: str | None = None
+    """Log in with this user (AUTH) before sending; unset sends without logging in."""
+
+    password: SecretStr | None = None
+    """The login's password; never logged. ``AEGISD_NOTIFICATIONS__SMTP__PASSWORD`` keeps it
+    out of the file."""
+
+    from_: str = Field(alias="from", min_length=3)
+    """The sender address, e.g. ``aegisd <aegisd@example.com>``."""
+
+    cafile: Path | None = None
+    """CA certificates (PEM) to verify the server's certificate with; unset uses the
+    system's."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SmtpSettings:
+        if self.tls and self.starttls:
+            raise ValueError("tls and starttls exclude each other: set starttls = false")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
+
+
+class NotificationSettings(_Table):
+    smtp: SmtpSettings | None = None
+    """The mail server for webhooks with ``format = "email"``; unset, they cannot be made."""
+
+
 class RetentionSettings(_Table):
     runs_days: int = Field(30, ge=0)
     """Runs older than this many days are deleted with their files; 0 keeps them forever."""
@@ -113,6 +157,7 @@ class Config(_Table):
     runner: RunnerSettings = Field(default_factory=RunnerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @property
@@ -144,12 +189,16 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``AEGISD_TABLE__KEY`` values; ``AEGISD_NOTIFICATIONS__SMTP__HOST`` for a nested table."""
     values: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        table, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        values.setdefault(table, {})[key] = value
+        *tables, key = name[len(ENV_PREFIX) :].lower().split("__")
+        table = values
+        for part in tables:
+            table = table.setdefault(part, {})
+        table[key] = value
     return values
 
 
@@ -178,6 +227,7 @@ def load_config(
         problems = []
         for error in exc.errors(include_url=False):
             key = ".".join(str(part) for part in error["loc"])
-            got = f" (got {error['input']!r})" if not isinstance(error["input"], dict) else ""
+            shown = not isinstance(error["input"], dict) and "password" not in error["loc"]
+            got = f" (got {error['input']!r})" if shown else ""
             problems.append(f"{key}: {error['msg']}{got}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,8 +1,10 @@
-"""Shareable links: a report URL carrying a token that opens that one page without a key.
+"""Links for people: dashboard pages, and shareable report URLs.
 
-Reports are linked from webhooks, Slack messages and CI answers, where no
-``Authorization`` header can be sent. The token is an HMAC of the page's path
-under a secret kept in the data directory, so it opens exactly that path.
+:func:`dashboard_url` is where messages and CI answers send people (the dashboard's
+page of a run or crawl, DESIGN §11). Reports are linked from webhooks, Slack
+messages and CI answers, where no ``Authorization`` header can be sent: a report
+URL carries a token, an HMAC of the page's path under a secret kept in the data
+directory, so it opens exactly that path.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 TOKEN_PARAM = "token"
+DashboardPage = Literal["runs", "crawls", "suites", "projects"]
 _API_PREFIXES = ("/api/v1/", "/v1/")
 
 
@@ -23,6 +27,23 @@ def _canonical(path: str) -> str:
         if path.startswith(prefix):
             return "/v1/" + path[len(prefix) :]
     return path
+
+
+def dashboard_url(base_url: str, page: DashboardPage, resource_id: str) -> str:
+    """The dashboard's page of a resource, e.g. ``{base_url}/runs/run_…``; ``base_url`` is
+    ``Config.base_url``."""
+    return f"{base_url}/{page}/{resource_id}"
+
+
+def load_secret(data_dir: Path, name: str) -> bytes:
+    """The 32-byte secret in ``data_dir/name``, created (mode 0600) on first use."""
+    path = data_dir / name
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 class LinkSigner:
@@ -35,14 +56,8 @@ class LinkSigner:
 
     @classmethod
     def load(cls, data_dir: Path) -> LinkSigner:
-        """The signer for ``data_dir``, creating its secret (mode 0600) on first use."""
-        path = data_dir / "link-secret"
-        if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(secrets.token_bytes(32))
-        return cls(path.read_bytes())
+        """The signer for ``data_dir``, creating its secret on first use."""
+        return cls(load_secret(data_dir, "link-secret"))
 
     def _token(self, path: str) -> str:
         digest = hmac.new(self._secret, _canonical(path).encode(), hashlib.sha256)

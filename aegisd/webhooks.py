@@ -1,5 +1,10 @@
 """Webhooks: event payloads, signatures, the Slack format and the outbox sender.
 
+Formats: ``json`` (the signed event), ``slack``, and ``discord``, ``teams`` and
+``email`` (:mod:`aegisd.messages`); an email delivery is sent through
+``[notifications.smtp]`` (:mod:`aegisd.mail`) instead of POSTed, with the same
+outbox, retries and attempt log.
+
 A finished run or crawl queues its events (:func:`run_events`, :func:`crawl_events`)
 in the transaction that finishes it: one pending delivery per webhook that wants
 them. The :class:`WebhookSender` works through pending deliveries in a task of its
@@ -19,8 +24,9 @@ import hashlib
 import hmac
 import json
 import logging
+import smtplib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
@@ -31,8 +37,18 @@ from aegisd import __version__
 from aegisd.api.crawls import Crawl
 from aegisd.api.runs import run_view
 from aegisd.config import Config
-from aegisd.links import LinkSigner
+from aegisd.links import LinkSigner, dashboard_url
+from aegisd.mail import mailto_recipients, send_mail, smtp_problem
+from aegisd.messages import (
+    TEST_EVENT,
+    discord_message,
+    email_message,
+    failures,
+    summarize,
+    teams_message,
+)
 from aegisd.state import CONFIG, DB, WEBHOOK_SENDER
+from runner.results import CaseResult
 from storage import Database
 from storage.ids import to_iso, utc_now
 from storage.webhooks import NewEvent
@@ -42,8 +58,9 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 EventName = Literal["run.completed", "run.failed", "crawl.completed", "crawl.failed"]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
-TEST_EVENT = "webhook.test"
 SIGNATURE_PREFIX = "sha256="
+FAILED_CASES = 100
+"""Failed cases a run event's data lists (``failed`` has the total)."""
 
 _CONCURRENCY = 4
 _POLL_S = 1.0
@@ -63,16 +80,34 @@ def _events(kind: str, row: Row, data: dict[str, Any], failed: bool) -> list[New
     return [NewEvent(name, row["project_id"], data) for name in names]
 
 
-def run_events(config: Config, links: LinkSigner, row: Row) -> list[NewEvent]:
+def run_events(
+    config: Config, links: LinkSigner, row: Row, results: Sequence[CaseResult] = ()
+) -> list[NewEvent]:
     """``run.completed`` for every finished run, with ``run.failed`` for failures and errors;
-    the data is the run as the API shows it, ``report_url`` included."""
-    data = run_view(config, links, row)
+    the data is the run as the API shows it, ``report_url`` included, and its first
+    ``failed_cases`` (``case_id, name, classification, error``) from ``results``, and its
+    dashboard page."""
+    failed = [
+        {
+            "case_id": result.case_id,
+            "name": result.name,
+            "classification": result.classification,
+            "error": result.error.message if result.error else None,
+        }
+        for result in results
+        if result.status == "failed"
+    ]
+    page = dashboard_url(config.base_url, "runs", row["id"])
+    data = {**run_view(config, links, row), "failed_cases": failed[:FAILED_CASES]}
+    data["dashboard_url"] = page
     return _events("run", row, data, row["status"] in ("failed", "error"))
 
 
-def crawl_events(row: Row) -> list[NewEvent]:
-    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones."""
+def crawl_events(config: Config, row: Row) -> list[NewEvent]:
+    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones;
+    the data is the crawl as the API shows it, and its dashboard page."""
     data = Crawl.model_validate(row).model_dump(mode="json")
+    data["dashboard_url"] = dashboard_url(config.base_url, "crawls", row["id"])
     return _events("crawl", row, data, row["status"] == "failed")
 
 
@@ -104,7 +139,8 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
         title = f"Run {data['status']}: {data['suite_name']}"
         counts = {key: data[key] for key in ("passed", "failed", "skipped", "flaky")}
         extra = {"browser": data["browser"]}
-        link, label = data["report_url"], "Open the report"
+        links = f"<{dashboard_url(base_url, 'runs', data['id'])}|Open the run> · "
+        links += f"<{data['report_url']}|report>"
     else:
         title = f"Crawl {data['status']}: {data['start_url']}"
         counts = {
@@ -113,7 +149,7 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
             "console errors": data["console_errors_count"],
         }
         extra = {"suite": data["suite_id"] or "none"}
-        link, label = f"{base_url}/v1/crawls/{data['id']}", "Open the crawl"
+        links = f"<{dashboard_url(base_url, 'crawls', data['id'])}|Open the crawl>"
     mark = _MARKS.get(data["status"], ":grey_question:")
     fields = {**counts, **extra, "duration": _seconds(data["duration"])}
     blocks: list[dict[str, Any]] = [
@@ -128,7 +164,12 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
     ]
     if data["error"]:
         blocks.append({"type": "section", "text": _mrkdwn(f"> {_escape(data['error'][:2000])}")})
-    context = f"<{link}|{label}> · `{data['id']}` · {event}"
+    listed, unlisted = failures(data) if event.startswith("run.") else ([], 0)
+    if listed:
+        lines = [f"• {_escape(f.name)} (`{f.classification or 'unclassified'}`)" for f in listed]
+        lines += [f"… and {unlisted} more"] if unlisted else []
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines)[:2000])})
+    context = f"{links} · `{data['id']}` · {event}"
     blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
     summary = ", ".join(f"{value} {name}" for name, value in counts.items())
     return {"text": f"{mark} {_escape(title)} ({summary})", "blocks": blocks}
@@ -209,7 +250,7 @@ class WebhookSender:
             delivery = await self._db.delivery_to_send(delivery_id)
             if delivery is None or delivery["status"] != "pending":
                 return
-            attempt = await self._post(delivery)
+            attempt = await self._try(delivery)
             # Not cut off by a stop: a write cancelled half-way would leave its transaction open.
             record = asyncio.ensure_future(
                 self._db.record_attempt(delivery_id, attempt, *self._outcome(attempt))
@@ -220,8 +261,25 @@ class WebhookSender:
         except Exception:
             log.exception("webhook delivery %s failed unexpectedly", delivery_id)
 
-    async def _post(self, delivery: Row) -> Row:
-        """One attempt: POST the signed body; what happened, as the attempt's columns."""
+    async def _try(self, delivery: Row) -> Row:
+        """One attempt (a POST, or for ``email`` a mail); what happened, as its columns."""
+        attempted_at, started = utc_now(), time.monotonic()
+        send = self._mail if delivery["format"] == "email" else self._post
+        status_code, error = await send(delivery)
+        return {
+            "attempt": delivery["attempts"] + 1,
+            "status_code": status_code,
+            "error": error,
+            "duration": round((time.monotonic() - started) * 1000),
+            "attempted_at": attempted_at,
+        }
+
+    @property
+    def _timed_out(self) -> str:
+        return f"no answer within webhooks.timeout_s ({self._config.webhooks.timeout_s}s)"
+
+    async def _post(self, delivery: Row) -> tuple[int | None, str | None]:
+        """POST the signed body; the answer's status and what went wrong, if anything."""
         body = self._body(delivery)
         timestamp = str(int(time.time()))
         headers = {
@@ -231,7 +289,6 @@ class WebhookSender:
             "X-Aegis-Timestamp": timestamp,
             "X-Aegis-Signature": sign(delivery["secret"], timestamp, body),
         }
-        attempted_at, started = utc_now(), time.monotonic()
         status_code: int | None = None
         error: str | None = None
         try:
@@ -244,16 +301,30 @@ class WebhookSender:
                     text = answer.decode(errors="replace").strip()
                     error = f"HTTP {status_code}" + (f": {text}" if text else "")
         except TimeoutError:
-            error = f"no answer within webhooks.timeout_s ({self._config.webhooks.timeout_s}s)"
+            error = self._timed_out
         except aiohttp.ClientError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        return {
-            "attempt": delivery["attempts"] + 1,
-            "status_code": status_code,
-            "error": error,
-            "duration": round((time.monotonic() - started) * 1000),
-            "attempted_at": attempted_at,
-        }
+        return status_code, error
+
+    async def _mail(self, delivery: Row) -> tuple[int | None, str | None]:
+        """Mail the event to the ``mailto:`` recipients; the SMTP reply code (250 when the
+        server took it) and what went wrong, if anything."""
+        smtp = self._config.notifications.smtp
+        if smtp is None:
+            return None, "cannot send email: [notifications.smtp] is not configured"
+        recipients = mailto_recipients(delivery["url"])
+        summary = summarize(delivery["event"], delivery["data"], self._config.base_url)
+        message = email_message(
+            summary, sender=smtp.from_, recipients=recipients, delivery_id=delivery["id"]
+        )
+        timeout_s = self._config.webhooks.timeout_s
+        try:
+            await asyncio.to_thread(send_mail, smtp, message, recipients, timeout_s)
+        except TimeoutError:
+            return None, self._timed_out
+        except (smtplib.SMTPException, OSError) as exc:
+            return smtp_problem(exc)
+        return 250, None
 
     def _outcome(self, attempt: Row) -> tuple[str, str | None]:
         """The delivery's status after ``attempt`` and when to try next, if again."""
@@ -266,8 +337,13 @@ class WebhookSender:
         return "pending", to_iso(datetime.now(UTC) + timedelta(seconds=backoff))
 
     def _body(self, delivery: Row) -> bytes:
+        event, data, base_url = delivery["event"], delivery["data"], self._config.base_url
         if delivery["format"] == "slack":
-            message = slack_message(delivery["event"], delivery["data"], self._config.base_url)
+            message = slack_message(event, data, base_url)
+        elif delivery["format"] == "discord":
+            message = discord_message(summarize(event, data, base_url))
+        elif delivery["format"] == "teams":
+            message = teams_message(summarize(event, data, base_url))
         else:
             message = {
                 "id": delivery["event_id"],

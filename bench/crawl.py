@@ -1,15 +1,17 @@
-"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop.
+"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop, and
+what auditing every page costs.
 
 Serves a generated site of ``--pages`` pages on 127.0.0.1 (in a child process,
 so the server does not share the crawler's event loop), then crawls it with
 ``crawler.engine.crawl`` at the default concurrency and with the simplest
 Playwright loop that does the same walk (same browser, same concurrency, one
-tab per page, ``goto`` to ``load``, read ``a[href]``). aegisd runs twice per
+tab per page, ``goto`` to ``load``, read ``a[href]``). aegisd runs three times per
 round: as a crawl a suite is generated from (``prepare_generation``: locators
-verified in the live page, each distinct GET form submitted once; the figure the
-target is about) and as a bare crawl (``generate_suite: false``), which shows what
-verification costs. Each is run ``--rounds`` times, alternating; the best round
-of each is compared.
+verified in the live page, each distinct GET form submitted once; no audits, the
+figure the target is about), as a bare crawl (``generate_suite: false``), which
+shows what verification costs, and as a generating crawl with every audit (as a
+project's crawls by default), which shows what audits cost. Each is run
+``--rounds`` times, alternating; the best round of each is compared.
 
     .venv/bin/python bench/crawl.py [--pages 400] [--rounds 2]
 """
@@ -26,6 +28,7 @@ from urllib.parse import urldefrag
 
 from aiohttp import web
 
+from crawler.audits.models import AUDIT_CATEGORIES
 from crawler.engine import crawl
 from crawler.models import CrawlOptions
 from crawler.settings import CrawlerSettings
@@ -136,20 +139,22 @@ async def _bare_loop(browsers: Browsers, start: str, concurrency: int) -> int:
     return crawled
 
 
-async def _aegisd(browsers: Browsers, start: str, pages: int, verify: bool) -> int:
+async def _aegisd(browsers: Browsers, start: str, pages: int, verify: bool, audits: bool) -> int:
     options = CrawlOptions.from_settings(
         CrawlerSettings(),
         start_url=start,
         max_pages=pages,
         depth=50,
         prepare_generation=verify,
+        audits=list(AUDIT_CATEGORIES) if audits else [],
     )
     result = await crawl(browsers, options)
     return len(result.pages)
 
 
-_RUNS = ("bare", "aegisd", "unverified")
-"""The bare loop, aegisd preparing generation, aegisd without (no verification, no forms)."""
+_RUNS = ("bare", "aegisd", "unverified", "audited")
+"""The bare loop; aegisd preparing generation; aegisd without (no verification, no forms);
+aegisd preparing generation with every audit."""
 
 
 async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
@@ -163,7 +168,13 @@ async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
                 if name == "bare":
                     crawled = await _bare_loop(browsers, start, concurrency)
                 else:
-                    crawled = await _aegisd(browsers, start, pages, verify=name == "aegisd")
+                    crawled = await _aegisd(
+                        browsers,
+                        start,
+                        pages,
+                        verify=name != "unverified",
+                        audits=name == "audited",
+                    )
                 elapsed = time.perf_counter() - began
                 rate = crawled / elapsed
                 best[name] = max(best[name], rate)
@@ -188,19 +199,26 @@ def main() -> None:
     try:
         port = receiving.recv()
         start = f"http://127.0.0.1:{port}/"
-        best = asyncio.run(_measure(args.rounds, args.pages, start))
+        rates = asyncio.run(_measure(args.rounds, args.pages, start))
     finally:
         server.terminate()
         server.join()
-    aegisd_rate, bare_rate, unverified_rate = best["aegisd"], best["bare"], best["unverified"]
-    ratio = aegisd_rate / bare_rate
+    ratio = rates["aegisd"] / rates["bare"]
     print(f"site: {args.pages} pages, concurrency {CrawlerSettings().concurrency}")
-    print(f"aegisd crawler: {aegisd_rate:.1f} pages/s")
-    print(f"aegisd crawler without verification: {unverified_rate:.1f} pages/s")
-    print(f"verification costs: {(1 - aegisd_rate / unverified_rate) * 100:.0f}% of the speed")
-    print(f"bare Playwright loop: {bare_rate:.1f} pages/s")
+    print(f"aegisd crawler: {rates['aegisd']:.1f} pages/s")
+    print(f"aegisd crawler without verification: {rates['unverified']:.1f} pages/s")
+    print(
+        f"verification costs: {(1 - rates['aegisd'] / rates['unverified']) * 100:.0f}% of the speed"
+    )
+    print(f"aegisd crawler, every page audited: {rates['audited']:.1f} pages/s")
+    print(f"bare Playwright loop: {rates['bare']:.1f} pages/s")
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"ratio: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
+    cost = 1000 / rates["audited"] - 1000 / rates["aegisd"]
+    print(
+        f"audits: {rates['audited'] / rates['aegisd']:.2f} of the unaudited rate, "
+        f"{cost:.0f} ms more per page"
+    )
 
 
 if __name__ == "__main__":

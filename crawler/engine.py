@@ -65,6 +65,7 @@ from typing import Any
 from playwright.async_api import APIRequestContext, BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
+from crawler.audits.audit import prepare_context
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.form_cases import FormKey
 from crawler.linkcheck import EXTERNAL_TIMEOUT_S, LinkStatus, check_link
@@ -125,6 +126,7 @@ async def crawl(
             browsers.context("chromium", **_context_options(options))
         )
         context.set_default_timeout(options.page_timeout_s * 1000)
+        await prepare_context(context, options.audits)
         external = None
         if options.check_external_links:
             agent = {"user_agent": options.user_agent} if options.user_agent else {}
@@ -294,6 +296,7 @@ class _Crawl:
                 referer=entry.referrer,
                 verify=self._options.prepare_generation,
                 claim_form=self._claim_form if self._options.prepare_generation else None,
+                audits=self._options.audits,
             )
 
     def _claim_form(self, key: FormKey) -> bool:

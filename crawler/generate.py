@@ -9,8 +9,9 @@ type, each group in crawl order:
 
 - ``smoke``, one per page template (``Page loads: /about``): go to it, expect its
   status, its title and its main heading (by role and exact name, with its level
-  when another heading has the same name), and no console errors when the crawl
-  saw none there.
+  when another heading has the same name), its performance budgets and no new
+  accessibility violations (``crawler.audit_cases``), and no console errors when
+  the crawl saw none there.
 - ``navigation`` (``Navigate: / → About``): go to a page, click a link, expect the
   path (and query) the crawl landed on, after redirects. At most
   ``MAX_LINKS_PER_PAGE`` per page, and a link (same name, same destination) found
@@ -45,6 +46,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from crawler.audit_cases import audit_steps
 from crawler.form_cases import FormKey, FormPlan, form_key, form_label, plan_form
 from crawler.locators import clickable
 from crawler.models import FormSubmission, PageForm, PageLink, PageResult
@@ -217,6 +219,7 @@ def _page_case(site: _Site, page: PageResult) -> _Made:
         steps.append(ExpectVisible(action="expect_visible", target=page.heading_target))
     elif page.heading and not is_stable_text(page.heading):
         site.leave_out(page, LeftOut(what=f"heading {quoted(page.heading)}", reason="volatile"))
+    steps += audit_steps(page)
     if not page.console_errors:
         steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
     else:

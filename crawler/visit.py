@@ -15,6 +15,7 @@ are not HTML are reported with their status and content type but not read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from crawler.analysis import PageAnalysis, analyse_page
+from crawler.audits.audit import audit_page
+from crawler.audits.models import AuditCategory, PageAudits
 from crawler.errors import BrowserFailed
 from crawler.locators import verify_targets
 from crawler.models import FailedRequest, PageResult
@@ -52,6 +55,7 @@ class PageVisit:
     analysis: PageAnalysis | None
     console_errors: list[str]
     failed_requests: list[FailedRequest]
+    audits: PageAudits | None = None
 
     @property
     def broken(self) -> bool:
@@ -80,6 +84,7 @@ class PageVisit:
             truncated=analysis.truncated if analysis else False,
             error=self.error,
             unlocated=analysis.unlocated if analysis else [],
+            audits=self.audits,
         )
 
 
@@ -173,12 +178,14 @@ async def visit_page(
     referer: str | None = None,
     verify: bool = True,
     claim_form: FormClaim | None = None,
+    audits: Collection[AuditCategory] = (),
 ) -> PageVisit:
-    """Load ``url`` in a new tab of ``context``, analyse it, close the tab.
+    """Load ``url`` in a new tab of ``context``, audit and analyse it, close the tab.
 
-    Links found are internal when on ``origin`` (``None``: the page's own origin).
-    With ``verify``, the locators of generated steps are verified; with ``claim_form``,
-    GET forms it claims are submitted after that.
+    Links found are internal when on ``origin`` (``None``: the page's own origin). An HTML
+    page that loaded with a 2xx status is audited in the ``audits`` categories. With
+    ``verify``, the locators of generated steps are verified; with ``claim_form``, GET
+    forms it claims are submitted after that.
     Raises ``BrowserFailed`` when the browser cannot open the tab.
     """
     try:
@@ -187,7 +194,7 @@ async def visit_page(
         raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
     watch = _PageWatch(page)
     try:
-        visit = await _load(watch, url, origin, timeout_s, referer, verify)
+        visit = await _load(watch, url, origin, timeout_s, referer, verify, audits)
         on_site = origin is None or same_origin(visit.final_url, origin)
         if visit.analysis is not None and claim_form is not None and on_site and not visit.broken:
             await submit_forms(watch.page, visit.analysis, claim_form, timeout_s=timeout_s)
@@ -210,6 +217,7 @@ async def _load(
     timeout_s: float,
     referer: str | None,
     verify: bool,
+    categories: Collection[AuditCategory],
 ) -> PageVisit:
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -228,6 +236,9 @@ async def _load(
     content_type = _mime_type(document)
     html = document is not None and not download and content_type in (*HTML_TYPES, None)
     analysis = None
+    audits: PageAudits | None = None
+    if html and error is None and categories and document is not None and document.ok:
+        audits = await audit_page(watch.page, document, categories, timeout_s=timeout_s)
     if html:
         try:
             analysis = await asyncio.wait_for(analyse_page(watch.page, origin), timeout_s)
@@ -261,6 +272,7 @@ async def _load(
             watch.failed_requests if html else [],
             key=lambda f: (f.url, f.status or 0, f.error or ""),
         ),
+        audits=audits,
     )
 
 

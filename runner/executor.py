@@ -257,7 +257,7 @@ class Execution:
         ident = _case_id(index, case)
         started = time.monotonic()
         steps: list[StepResult] = []
-        screenshot = trace = None
+        screenshot = trace = first_status = None
         try:
             async with self._browsers.context(
                 self._browser, base_url=self._base_url, storage_state=self._storage_state
@@ -267,6 +267,7 @@ class Execution:
                 page = await new_page(context)
                 playback = Playback(page, step_timeout_s=self._settings.step_timeout_s)
                 error = await self._play(case, playback, steps)
+                first_status = playback.first_status
                 failed = error is not None
                 screenshot = await self._screenshot(page, f"{ident}-screenshot.png", failed)
                 trace = await self._trace(context, f"{ident}-trace.zip", failed)
@@ -283,6 +284,7 @@ class Execution:
             screenshot=screenshot,
             trace=trace,
             steps=steps,
+            first_status=first_status,
         )
 
     async def _play(

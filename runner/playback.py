@@ -21,7 +21,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from runner import steps
+from runner.axe import run_axe, unignored
 from runner.errors import StepFailed
+from runner.performance import PERFORMANCE_JS, over_budget
 from runner.steps import Target, quoted, url_path
 
 _POLL_S = 0.1
@@ -36,6 +38,13 @@ _ELEMENT_STATE = re.compile(r"element is not [a-z ]+")
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _SHOWN_TEXT else text[: _SHOWN_TEXT - 1] + "…"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """The first few of ``items``, quoted and shortened, and how many more there are."""
+    shown = "; ".join(quoted(_shorten(item)) for item in items[:_SHOWN_ERRORS])
+    more = f" and {len(items) - _SHOWN_ERRORS} more" if len(items) > _SHOWN_ERRORS else ""
+    return shown + more
 
 
 def reason(error: PlaywrightError) -> str:
@@ -98,14 +107,17 @@ class StepFailure:
 class Playback:
     """One case's page: performs its steps in order.
 
-    Remembers the last ``goto``'s main response and collects console errors and
-    uncaught page errors from the moment it is created, as the exported tests do.
+    Remembers the last ``goto``'s main response (and the first one's status, in
+    ``first_status``) and collects console errors and uncaught page errors from the
+    moment it is created, as the exported tests do.
     """
 
     def __init__(self, page: Page, *, step_timeout_s: float) -> None:
         self.page = page
         self._timeout_ms = step_timeout_s * 1000
         self._response: Response | None = None
+        self._navigated = False
+        self.first_status: int | None = None
         self._crashed = False
         self._closed = asyncio.Event()
         self.console_errors: list[str] = []
@@ -166,6 +178,9 @@ class Playback:
         index, started = 0, time.monotonic()
         try:
             async with asyncio.timeout(timeout_s):
+                if any(isinstance(step, steps.ExpectPerformance) for step in sequence):
+                    # The figures are measured from each document's start, as the exports do.
+                    await self.page.add_init_script(PERFORMANCE_JS)
                 for index, step in enumerate(sequence):
                     started = time.monotonic()
                     await self.perform(step)
@@ -216,14 +231,21 @@ class Playback:
                 await self._expect_text(step.target, step.value)
             case steps.ExpectNoConsoleErrors():
                 self._expect_no_console_errors()
+            case steps.ExpectNoA11yViolations():
+                await self._expect_no_a11y_violations(step)
+            case steps.ExpectPerformance():
+                await self._expect_performance(step.budgets)
 
     async def _goto(self, url: str) -> None:
+        first, self._navigated = not self._navigated, True
         try:
             self._response = await self.page.goto(url)
         except PlaywrightError as error:
             if await self.broken(error):
                 raise
             raise StepFailed(f"could not load {url}: {reason(error)}") from None
+        if first and self._response is not None:
+            self.first_status = self._response.status
 
     async def _act(
         self, target: Target, verb: str, act: Callable[[Locator], Awaitable[object]]
@@ -298,6 +320,29 @@ class Playback:
     def _expect_no_console_errors(self) -> None:
         errors = self.console_errors
         if errors:
-            shown = "; ".join(quoted(_shorten(error)) for error in errors[:_SHOWN_ERRORS])
-            more = f" and {len(errors) - _SHOWN_ERRORS} more" if len(errors) > _SHOWN_ERRORS else ""
-            raise StepFailed(f"expected no console errors but found {len(errors)}: {shown}{more}")
+            raise StepFailed(
+                f"expected no console errors but found {len(errors)}: " + _listed(errors)
+            )
+
+    async def _expect_no_a11y_violations(self, step: steps.ExpectNoA11yViolations) -> None:
+        try:
+            found = unignored(await run_axe(self.page), step.impact, step.ignored)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(f"could not run axe-core on the page: {reason(error)}") from None
+        if found:
+            raise StepFailed(
+                f"expected no accessibility violations ({step.impact} or worse) but found "
+                f"{len(found)}: {_listed(found)}"
+            )
+
+    async def _expect_performance(self, budgets: steps.Budgets) -> None:
+        try:
+            over = await over_budget(self.page, budgets.given)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(f"could not measure the page's performance: {reason(error)}") from None
+        if over:
+            raise StepFailed(f"expected performance within budgets but {'; '.join(over)}")

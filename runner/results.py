@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 CaseStatus = Literal["passed", "failed", "skipped"]
+Classification = Literal["regression", "persistent", "new", "flaky", "environment"]
+"""The triage of a failed case, or of one that passed only on a retry (DESIGN §10)."""
 
 
 class _Result(BaseModel):
@@ -52,11 +54,29 @@ class CaseResult(_Result):
     screenshot: str | None = None
     trace: str | None = None
     steps: list[StepResult]
+    first_status: int | None = None
+    """HTTP status of the main response of the case's first navigation (last attempt)."""
+    classification: Classification | None = None
+    """Set when the run finishes (see ``runner.triage``)."""
+
+    @property
+    def outcome(self) -> str:
+        """The status as reports show and filter it: ``flaky`` for a pass after a retry."""
+        return "flaky" if self.status == "passed" and self.flaky else self.status
 
     @property
     def artifacts(self) -> list[str]:
         """The artifact file names this result refers to."""
         return [name for name in (self.screenshot, self.trace) if name is not None]
+
+
+_OUTCOME_ORDER = {"failed": 0, "flaky": 1, "passed": 2, "skipped": 3}
+
+
+def failures_first(results: Sequence[CaseResult]) -> list[CaseResult]:
+    """Failed, flaky, passed, skipped (as Playwright's HTML report orders them); suite
+    order within each."""
+    return sorted(results, key=lambda result: _OUTCOME_ORDER[result.outcome])
 
 
 class RunCounts(_Result):

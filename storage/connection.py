@@ -84,20 +84,32 @@ class DatabaseCore:
         applied = {
             row["version"] for row in await self.fetchall("SELECT version FROM schema_migrations")
         }
-        for version, script in MIGRATIONS:
-            if version in applied:
-                continue
-            # executescript commits on its own, so the transaction is spelled out in the script.
-            try:
-                await self.conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\n"
-                    f"INSERT INTO schema_migrations (version, applied_at) "
-                    f"VALUES ({int(version)}, '{utc_now()}');\nCOMMIT;"
-                )
-            except Exception:
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
-                raise
+        # Off while migrating (it cannot change inside a transaction), so that a migration
+        # may rebuild a table other tables reference; the references are checked instead.
+        await self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for version, script in MIGRATIONS:
+                if version not in applied:
+                    await self._apply(version, script)
+        finally:
+            await self.conn.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply(self, version: int, script: str) -> None:
+        # executescript would commit on its own, so the transaction is spelled out.
+        try:
+            await self.conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\n"
+                f"INSERT INTO schema_migrations (version, applied_at) "
+                f"VALUES ({int(version)}, '{utc_now()}');"
+            )
+            broken = await self.fetchall("PRAGMA foreign_key_check")
+            if broken:
+                raise RuntimeError(f"migration {version} breaks foreign keys: {broken[:5]}")
+            await self.conn.execute("COMMIT")
+        except Exception:
+            if self.conn.in_transaction:
+                await self.conn.execute("ROLLBACK")
+            raise
 
     async def schema_version(self) -> int:
         """The highest migration applied."""

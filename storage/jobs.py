@@ -8,7 +8,10 @@ table of partial results keyed by the job's id; the lifecycle is
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+import aiosqlite
 
 from storage.connection import DatabaseCore, Row
 from storage.ids import from_iso, utc_now
@@ -17,10 +20,14 @@ from storage.webhooks import EventsFor, insert_events
 # table -> (its child results table and key column, columns reset on re-queue, JSON columns)
 _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "crawls": ("crawl_pages", "crawl_id", "pages_found = 0, pages_crawled = 0",
-               ("options", "broken_links", "changes")),
+               ("options", "broken_links", "changes", "audit_summary", "audit_rules")),
     "runs": ("run_results", "run_id",
-             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0", ("cases",)),
+             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0, classifications = NULL",
+             ("cases", "classifications")),
 }  # fmt: skip
+
+AlsoWrite = Callable[[aiosqlite.Connection], Awaitable[None]]
+"""More writes in the transaction that finishes a job, made before its final status."""
 
 
 def _duration_ms(started_at: str | None, completed_at: str) -> int | None:
@@ -81,6 +88,18 @@ class JobQueries(DatabaseCore):
                 await insert_events(conn, events(decode_job(table, dict(row)) or {}))
         return row is not None
 
+    async def latest_jobs(
+        self, table: str, columns: str, project_ids: Sequence[str]
+    ) -> dict[str, Row]:
+        """The newest row of ``table`` of each of ``project_ids`` that has one, by project."""
+        marks = ", ".join("?" * len(project_ids))
+        rows = await self.fetchall(
+            f"SELECT {columns} FROM {table} WHERE rowid IN (SELECT MAX(rowid) FROM {table} "
+            f"WHERE project_id IN ({marks}) GROUP BY project_id)",
+            tuple(project_ids),
+        )
+        return {row["project_id"]: decode_job(table, row) for row in rows}  # type: ignore[misc]
+
     async def running_job_ids(self, table: str, project_id: str) -> list[str]:
         """Ids of the project's ``running`` rows in ``table``."""
         rows = await self.fetchall(
@@ -95,11 +114,14 @@ class JobQueries(DatabaseCore):
         status: str,
         fields: dict[str, Any],
         events: EventsFor | None = None,
+        also: AlsoWrite | None = None,
     ) -> None:
         """Record a final ``status`` with ``fields`` (JSON columns as Python values).
 
-        ``duration`` defaults to the time since ``started_at``. ``events`` is given the
-        finished row; the webhook events it returns are queued in the same transaction.
+        ``duration`` defaults to the time since ``started_at``. What ``also`` writes, the
+        final status, and the webhook events ``events`` returns for the finished row go in
+        one transaction, in that order: the connection is shared, and a read in between
+        must not find the final status beside results not yet final.
         """
         started_at = await self.fetchval(f"SELECT started_at FROM {table} WHERE id = ?", (job_id,))
         now = utc_now()
@@ -108,6 +130,8 @@ class JobQueries(DatabaseCore):
         values.setdefault("duration", _duration_ms(started_at, now))
         assignments = ", ".join(f"{column} = ?" for column in values)
         async with self.write() as conn:
+            if also is not None:
+                await also(conn)
             async with conn.execute(
                 f"UPDATE {table} SET {assignments} WHERE id = ? RETURNING *",
                 (*values.values(), job_id),

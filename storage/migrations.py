@@ -2,7 +2,9 @@
 
 Append new migrations; never edit one that has shipped. Every table that belongs
 to a project references ``projects(id) ON DELETE CASCADE`` so deleting a project
-removes its rows everywhere.
+removes its rows everywhere. Migrations run with foreign keys off, so one may rebuild
+a table others reference (SQLite's way to change a constraint); the references are
+checked before it commits.
 """
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -224,6 +226,100 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE suites ADD COLUMN generation TEXT;
         -- Link targets a crawl checked with a plain request instead of visiting them.
         ALTER TABLE crawls ADD COLUMN links_checked INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    (
+        8,
+        """
+        -- A completed crawl's audits added up: its audit_summary and the rules its pages
+        -- fail (GET /crawls/:id/audits), as JSON.
+        ALTER TABLE crawls ADD COLUMN audit_summary TEXT;
+        ALTER TABLE crawls ADD COLUMN audit_rules TEXT;
+        """,
+    ),
+    (
+        9,
+        """
+        -- History: every run that ends passed or failed, in the order runs finish, and
+        -- the outcome of each case it ran. A suite's history is its project's runs under
+        -- its name (a re-crawl's suite carries on the last one's), matched by case name.
+        CREATE TABLE run_history (
+            seq INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+            project_id TEXT NOT NULL,
+            suite_name TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('passed', 'failed')),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX run_history_suite ON run_history (project_id, suite_name, seq);
+        CREATE INDEX run_history_suite_url ON run_history (project_id, suite_name, base_url, seq);
+        CREATE TABLE case_history (
+            run_seq INTEGER NOT NULL REFERENCES run_history(seq) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            project_id TEXT NOT NULL,
+            suite_name TEXT NOT NULL,
+            base_url TEXT NOT NULL,
+            case_id TEXT NOT NULL,
+            case_name TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('passed', 'failed')),
+            flaky INTEGER NOT NULL,
+            classification TEXT,
+            duration INTEGER NOT NULL,
+            PRIMARY KEY (run_seq, position)
+        );
+        CREATE INDEX case_history_case ON case_history (project_id, suite_name, case_name, run_seq);
+        CREATE INDEX case_history_case_url
+            ON case_history (project_id, suite_name, case_name, base_url, run_seq);
+        CREATE INDEX case_history_failures
+            ON case_history (project_id, suite_name, case_name, run_seq) WHERE status = 'failed';
+        INSERT INTO run_history (run_id, project_id, suite_name, base_url, status, created_at)
+            SELECT id, project_id, suite_name, rtrim(base_url, '/'), status, created_at FROM runs
+            WHERE status IN ('passed', 'failed') ORDER BY rowid;
+        INSERT INTO case_history (run_seq, position, project_id, suite_name, base_url, case_id,
+                                  case_name, status, flaky, classification, duration)
+            SELECT h.seq, r.position, h.project_id, h.suite_name, h.base_url,
+                   json_extract(r.data, '$.case_id'), json_extract(r.data, '$.name'),
+                   json_extract(r.data, '$.status'), COALESCE(json_extract(r.data, '$.flaky'), 0),
+                   NULL, json_extract(r.data, '$.duration')
+            FROM run_history h JOIN run_results r ON r.run_id = h.run_id
+            WHERE json_extract(r.data, '$.status') IN ('passed', 'failed');
+        -- Per-classification counts of a finished run (JSON), null before it finishes.
+        ALTER TABLE runs ADD COLUMN classifications TEXT;
+
+        -- More webhook formats: the format's CHECK changes, so the table is rebuilt.
+        CREATE TABLE webhooks_new (
+            id TEXT PRIMARY KEY,
+            project_id TEXT REFERENCES projects(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            format TEXT NOT NULL
+                CHECK (format IN ('json', 'slack', 'discord', 'teams', 'email')),
+            enabled INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        INSERT INTO webhooks_new SELECT id, project_id, url, events, secret, format, enabled,
+            created_at, updated_at FROM webhooks ORDER BY rowid;
+        DROP TABLE webhooks;
+        ALTER TABLE webhooks_new RENAME TO webhooks;
+        CREATE INDEX webhooks_project ON webhooks (project_id);
+        """,
+    ),
+    (
+        10,
+        """
+        -- Dashboard sign-ins: the cookie names a row; signing out ends it, and it goes
+        -- with its key.
+        CREATE TABLE dashboard_sessions (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX dashboard_sessions_key ON dashboard_sessions (key_id);
         """,
     ),
 ]

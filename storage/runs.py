@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
+
 from storage.connection import Row
+from storage.history import HISTORY_STATUSES, record_history
 from storage.ids import new_id, utc_now
 from storage.jobs import JobQueries, decode_job
 from storage.webhooks import EventsFor
 
 _SUMMARY = (
     "id, project_id, suite_id, suite_name, status, browser, base_url, retries, trigger, "
-    "schedule_id, ci_run_id, total, passed, failed, skipped, flaky, duration, error, "
-    "created_at, started_at, completed_at"
+    "schedule_id, ci_run_id, total, passed, failed, skipped, flaky, classifications, duration, "
+    "error, created_at, started_at, completed_at"
 )
 # The job also needs the cases; listings and details leave that (large) column out.
 _COLUMNS = f"{_SUMMARY}, cases"
@@ -42,8 +46,8 @@ class RunQueries(JobQueries):
         """Queue a run of ``cases`` (a snapshot of the suite's cases to run)."""
         run_id = new_id("run")
         await self.execute(
-            f"INSERT INTO runs ({_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, NULL, NULL, ?, NULL, NULL, ?)",
+            f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, "
+            "0, 0, 0, 0, NULL, NULL, NULL, ?, NULL, NULL, ?)",
             (run_id, project_id, suite_id, suite_name, browser, base_url, retries,
              trigger, schedule_id, ci_run_id, len(cases), utc_now(), json.dumps(cases)),
         )  # fmt: skip
@@ -67,6 +71,10 @@ class RunQueries(JobQueries):
         rows, total = await self.fetchpage(_SUMMARY, where, params, "rowid DESC", limit, offset)
         return [_run(row) for row in rows], total  # type: ignore[misc]
 
+    async def latest_runs(self, project_ids: Sequence[str]) -> dict[str, Row]:
+        """Each project's newest run, by project id (projects without runs left out)."""
+        return await self.latest_jobs("runs", _SUMMARY, project_ids)
+
     async def ci_runs(self, ci_run_id: str) -> list[Row]:
         """The runs of one CI trigger, in order: the run ``ci_run_id`` and those naming it."""
         rows = await self.fetchall(
@@ -74,17 +82,6 @@ class RunQueries(JobQueries):
             (ci_run_id, ci_run_id),
         )
         return [_run(row) for row in rows]  # type: ignore[misc]
-
-    async def failed_case_ids(self, suite_id: str, last_runs: int) -> set[str]:
-        """Cases of ``suite_id`` that failed in any of its last ``last_runs`` finished runs."""
-        rows = await self.fetchall(
-            "SELECT DISTINCT json_extract(data, '$.case_id') AS case_id FROM run_results "
-            "WHERE json_extract(data, '$.status') = 'failed' AND run_id IN "
-            "(SELECT id FROM runs WHERE suite_id = ? AND status IN ('passed', 'failed') "
-            "ORDER BY rowid DESC LIMIT ?)",
-            (suite_id, last_runs),
-        )
-        return {row["case_id"] for row in rows}
 
     async def claim_run(self) -> Row | None:
         """Mark the oldest queued run running and return it."""
@@ -110,15 +107,20 @@ class RunQueries(JobQueries):
         events: EventsFor | None = None,
         **fields: Any,
     ) -> None:
-        """Store every case's final result and the run's final status and counts (and the
-        webhook ``events`` of the finished run, in the same transaction as the status)."""
-        async with self.write() as conn:
+        """Store every case's final result and the run's final status and counts, in one
+        transaction with the webhook ``events`` of the finished run and, for a run that
+        passed or failed, its place in the history (:mod:`storage.history`)."""
+
+        async def store_results(conn: aiosqlite.Connection) -> None:
             await conn.execute("DELETE FROM run_results WHERE run_id = ?", (run_id,))
             await conn.executemany(
                 "INSERT INTO run_results (run_id, position, data) VALUES (?, ?, ?)",
                 [(run_id, position, json.dumps(result)) for position, result in enumerate(results)],
             )
-        await self.finish_job("runs", run_id, status, fields, events)
+            if status in HISTORY_STATUSES:
+                await record_history(conn, run_id, status, results)
+
+        await self.finish_job("runs", run_id, status, fields, events, also=store_results)
 
     async def runs_older_than(self, cutoff: str) -> list[str]:
         """Ids of finished runs created before ``cutoff`` (ISO time)."""

@@ -7,30 +7,28 @@ also answers for any single run.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from html import escape
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.crawls import load_crawl
 from aegisd.api.projects import load_project
-from aegisd.api.runs import report_url
 from aegisd.api.suites import load_suite
 from aegisd.envelope import json_response
 from aegisd.errors import NotFound, ValidationFailed
+from aegisd.links import dashboard_url
 from aegisd.routing import Router
-from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, PROGRESS
+from aegisd.selection import STRATEGIES, Strategy, select_cases
+from aegisd.sse import frame, stream_progress
+from aegisd.state import CONFIG, DB, PRINCIPAL
 from aegisd.triggers import queue_crawl, queue_run
 from runner.browsers import BrowserName
+from runner.results import Classification
 
 router = Router()
 
-Strategy = Literal["all", "smoke", "recent-failures", "failed-last-run"]
-STRATEGIES: tuple[str, ...] = ("all", "smoke", "recent-failures", "failed-last-run")
-RECENT_RUNS = 5
+FailureKind = Literal["assertion", "timeout", "navigation", "error"]
 _FINAL = ("passed", "failed", "cancelled", "error")
 
 
@@ -42,9 +40,7 @@ class Trigger(BaseModel):
     baseUrl: str | None = Field(None, description="Run against this deployment instead.")
     crawl: bool = Field(False, description="Start a crawl of the project instead of a run.")
     projectId: str | None = Field(None, description="For unbound keys: the project to use.")
-    selectionStrategy: str = Field(
-        "all", description="all, smoke, recent-failures, failed-last-run"
-    )
+    selectionStrategy: str = Field("all", description=", ".join(STRATEGIES))
 
 
 class Triggered(BaseModel):
@@ -67,7 +63,13 @@ class CiCase(BaseModel):
     status: Literal["passed", "failed", "skipped"]
     durationMs: int
     errorMessage: str | None
-    failureType: str | None
+    failureType: Classification | None = Field(
+        description="The triage of a failed case (or of one passed on a retry), once the run "
+        "finished: regression, persistent, new, flaky or environment."
+    )
+    failureKind: FailureKind | None = Field(
+        description="How a failed case failed: the step kind or a timeout."
+    )
 
 
 class CiRun(BaseModel):
@@ -89,18 +91,6 @@ async def _project_for(request: web.Request, body: Trigger) -> dict[str, Any] | 
     return None if project_id is None else await load_project(request, project_id)
 
 
-async def _select(request: web.Request, suite: dict[str, Any], strategy: str) -> list[str] | None:
-    """The case ids ``strategy`` picks from ``suite``; ``None`` for all of them."""
-    db = request.app[DB]
-    if strategy == "all":
-        return None
-    if strategy == "smoke":
-        return [case["id"] for case in await db.suite_cases(suite["id"]) if case["type"] == "smoke"]
-    last = RECENT_RUNS if strategy == "recent-failures" else 1
-    failed = await db.failed_case_ids(suite["id"], last)
-    return [case["id"] for case in await db.suite_cases(suite["id"]) if case["id"] in failed]
-
-
 async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
     try:
         project = await _project_for(request, body)
@@ -117,7 +107,7 @@ async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
         status="crawl_started",
         crawl_id=crawl["id"],
         message=f"crawl of {crawl['start_url']} queued",
-        dashboardUrl=f"{config.base_url}/v1/crawls/{crawl['id']}",
+        dashboardUrl=dashboard_url(config.base_url, "crawls", crawl["id"]),
     )
     return json_response(started.model_dump(), status=202)
 
@@ -127,8 +117,10 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
     """Start runs of suites (or a crawl) for CI; answers 202 with the CI run's id."""
     if body.selectionStrategy not in STRATEGIES:
         raise ValidationFailed.field(
-            "selectionStrategy", f"unknown strategy; use one of {', '.join(STRATEGIES)}"
+            "selectionStrategy",
+            f"unknown strategy {body.selectionStrategy!r}; use one of {', '.join(STRATEGIES)}",
         )
+    strategy = cast(Strategy, body.selectionStrategy)
     if body.crawl:
         return await _start_crawl(request, body)
     if body.suiteIds:
@@ -146,22 +138,17 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
             trigger="ci",
             browser=body.browserProfile,
             base_url=body.baseUrl,
-            case_ids=await _select(request, suite, body.selectionStrategy),
+            case_ids=await select_cases(request.app[DB], suite, strategy),
             ci_run_id=first,
         )
         first = first or row["id"]
     assert first is not None
-    config, links = request.app[CONFIG], request.app[LINKS]
-    dashboard = (
-        report_url(config, links, row["id"])
-        if len(suites) == 1
-        else links.sign(config.base_url, f"/v1/ci/runs/{first}/report")
-    )
     return Triggered(
         id=first,
         runType="suite_run" if len(suites) == 1 else "multi_suite_run",
         targetIds=[suite["id"] for suite in suites],
-        dashboardUrl=dashboard,
+        # The first run's page lists the other suites' runs of the trigger.
+        dashboardUrl=dashboard_url(request.app[CONFIG].base_url, "runs", first),
     )
 
 
@@ -174,7 +161,7 @@ async def _ci_runs(request: web.Request, ci_run_id: str) -> list[dict[str, Any]]
     return runs
 
 
-def _failure_type(error: dict[str, Any] | None) -> str | None:
+def _failure_kind(error: dict[str, Any] | None) -> FailureKind | None:
     if error is None:
         return None
     message, action = error["message"].lower(), error.get("action") or ""
@@ -212,7 +199,8 @@ async def ci_run(request: web.Request, ci_run_id: str) -> CiRun:
                     status=result["status"],
                     durationMs=result["duration"],
                     errorMessage=result["error"]["message"] if result["error"] else None,
-                    failureType=_failure_type(result["error"]),
+                    failureType=result.get("classification"),
+                    failureKind=_failure_kind(result["error"]),
                 )
             )
     status, exit_code = _status(runs)
@@ -231,37 +219,13 @@ async def ci_run(request: web.Request, ci_run_id: str) -> CiRun:
     )
 
 
-@router.get("/ci/runs/{ci_run_id}/report", envelope=False, content_type="text/html", shareable=True)
-async def ci_report(request: web.Request, ci_run_id: str) -> web.Response:
-    """An HTML page linking the report of each suite's run in a CI run."""
-    runs = await _ci_runs(request, ci_run_id)
-    config, links = request.app[CONFIG], request.app[LINKS]
-    items = "".join(
-        f'<li><a href="{escape(report_url(config, links, run["id"]))}">'
-        f"{escape(run['suite_name'])}</a>: {escape(run['status'])} "
-        f"({run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped)</li>"
-        for run in runs
-    )
-    status, _ = _status(runs)
-    title = escape(f"CI run {ci_run_id}: {status}")
-    html = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"</head><body><h1>{title}</h1><ul>{items}</ul></body></html>"
-    )
-    return web.Response(text=html, content_type="text/html")
-
-
-def _frame(event: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-
-
 def _final_frames(crawl: dict[str, Any]) -> list[bytes]:
-    frames = [_frame("crawl_progress", {"pagesFound": crawl["pages_found"]})]
+    frames = [frame("crawl_progress", {"pagesFound": crawl["pages_found"]})]
     if crawl["suite_id"]:
         done = {"phase": "done", "phase_label": "Test suite ready", "progress": 100}
-        frames.append(_frame("ai_generation_progress", done))
+        frames.append(frame("ai_generation_progress", done))
     result = "completed" if crawl["status"] == "completed" else "failed"
-    frames.append(_frame("done", {"result": result, "status": crawl["status"]}))
+    frames.append(frame("done", {"result": result, "status": crawl["status"]}))
     return frames
 
 
@@ -269,25 +233,10 @@ def _final_frames(crawl: dict[str, Any]) -> list[bytes]:
 async def ci_crawl_events(request: web.Request, crawl_id: str) -> web.StreamResponse:
     """Server-Sent Events of a crawl: progress, generation phases, then ``done``."""
     crawl = await load_crawl(request, crawl_id)
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    return await stream_progress(
+        request,
+        crawl,
+        lambda: request.app[DB].get_crawl(crawl_id),
+        opening=lambda row: [frame("crawl_progress", {"pagesFound": row["pages_found"]})],
+        closing=_final_frames,
     )
-    await response.prepare(request)
-    db, keepalive = request.app[DB], request.app[CONFIG].server.sse_keepalive_s
-    with request.app[PROGRESS].subscribe(crawl_id) as events:
-        crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended before we listened
-        if crawl["status"] in ("queued", "running"):
-            await response.write(_frame("crawl_progress", {"pagesFound": crawl["pages_found"]}))
-        while crawl["status"] in ("queued", "running"):
-            try:
-                event, data = await asyncio.wait_for(events.get(), keepalive)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended unseen
-                continue
-            await response.write(_frame(event, data))
-            if event == "done":
-                return response
-    for frame in _final_frames(await db.get_crawl(crawl_id) or crawl):
-        await response.write(frame)
-    return response

@@ -14,6 +14,7 @@ from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import Deleted
 from aegisd.api.suites import load_suite
 from aegisd.config import Config
+from aegisd.dashboard.assets import stylesheet
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
 from aegisd.links import LinkSigner
@@ -23,7 +24,7 @@ from aegisd.triggers import queue_run
 from runner.browsers import BrowserName
 from runner.junit import render_junit
 from runner.report import render_report
-from runner.results import CaseError, CaseResult, StepResult
+from runner.results import CaseError, CaseResult, Classification, StepResult
 from storage.ids import from_iso
 
 router = Router()
@@ -48,6 +49,16 @@ class RunQuery(PageQuery):
     status: RunStatus | None = None
 
 
+class ClassificationCounts(BaseModel):
+    """How many of a finished run's cases got each classification (DESIGN §10)."""
+
+    regression: int
+    persistent: int
+    new: int
+    flaky: int = Field(description="Failed cases that flip, and cases passed on a retry.")
+    environment: int
+
+
 class Run(BaseModel):
     id: str
     suite_id: str | None
@@ -63,10 +74,15 @@ class Run(BaseModel):
     suite_name: str
     total: int
     flaky: int
+    classifications: ClassificationCounts | None = Field(
+        description="Per classification, how many cases got it; null until the run finishes."
+    )
     trigger: Literal["api", "schedule", "ci"]
     schedule_id: str | None
     base_url: str
-    error: str | None
+    error: str | None = Field(
+        description="Why the run errored or was cancelled, or that the site was down for it."
+    )
     created_at: str
     report_url: str
 
@@ -79,6 +95,9 @@ class RunCaseResult(BaseModel):
     attempts: int
     flaky: bool
     error: CaseError | None
+    classification: Classification | None = Field(
+        None, description="Of a failed case, or one passed on a retry, once the run finished."
+    )
     skip_reason: str | None
     screenshot: str | None = Field(description="Artifact URL of the screenshot, if kept.")
     trace: str | None = Field(description="Artifact URL of the Playwright trace, if kept.")
@@ -232,6 +251,7 @@ async def run_report(request: web.Request, run_id: str) -> web.Response:
         results,
         title=f"{row['suite_name']}: {row['status']}",
         artifacts_dir=request.app[CONFIG].artifacts_dir(run_id),
+        stylesheet=stylesheet(),
         details=details,
         artifact_href=lambda name: f"artifacts/{name}",
     )

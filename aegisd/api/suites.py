@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.access import owned, visible_project
-from aegisd.api.projects import Deleted, http_url, load_project, project_login
+from aegisd.api.projects import Deleted, http_url, load_project
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import ValidationFailed
+from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import DB
+from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, suite_health
 from crawler.notes import GenerationNotes, PageNotes
 from runner import export_python, export_typescript
 from runner.export_common import ExportedFile, Language
+from runner.login import stored_login
+from runner.results import Classification
 from runner.steps import Case
 
 router = Router()
@@ -36,11 +39,44 @@ class SuiteCreate(BaseModel):
     cases: list[Case] = Field(min_length=1, max_length=5000)
 
 
+class CaseUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="False: the case is not run, and reported skipped.")
+
+
 class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     language: Language = "typescript"
     download: bool = False
+
+
+class HistoryQuery(PageQuery):
+    base_url: str | None = Field(None, description="Only runs against this base URL.")
+
+
+class HealthQuery(PageQuery):
+    runs: int = Field(
+        HEALTH_RUNS, ge=1, le=MAX_HEALTH_RUNS, description="How many of the last runs count."
+    )
+    base_url: str | None = Field(None, description="Only runs against this base URL.")
+    sort: Literal["position", "flakiness"] = Field(
+        "position", description="position: the suite's order; flakiness: the flakiest first."
+    )
+
+
+class CaseOutcome(BaseModel):
+    """A case's result in one finished run of its suite's history."""
+
+    run_id: str
+    case_id: str = Field(description="The case's id in that run's suite.")
+    status: Literal["passed", "failed"]
+    flaky: bool = Field(description="It passed on a retry.")
+    duration: int
+    classification: Classification | None
+    base_url: str
+    created_at: str = Field(description="When the run was created.")
 
 
 class Suite(BaseModel):
@@ -125,6 +161,44 @@ def _generation(
     )
 
 
+@router.get("/suites/{suite_id}/cases/{case_id}/history")
+async def case_history(
+    request: web.Request, suite_id: str, case_id: str, query: HistoryQuery
+) -> Page[CaseOutcome]:
+    """A case's results in its suite's finished runs, newest first.
+
+    The history follows the case's name through the project's suites of the same name,
+    so a re-crawl's suite carries on the one before's.
+    """
+    suite = await load_suite(request, suite_id)
+    db = request.app[DB]
+    case = next((c for c in await db.suite_cases(suite_id) if c["id"] == case_id), None)
+    if case is None:
+        raise NotFound(f"case {case_id} not found in suite {suite_id}")
+    rows, total = await db.case_history(
+        suite["project_id"],
+        suite["name"],
+        case["name"],
+        query.size,
+        query.offset,
+        base_url=query.base_url,
+    )
+    return Page([CaseOutcome.model_validate(row) for row in rows], total, query)
+
+
+@router.get("/suites/{suite_id}/health")
+async def get_suite_health(
+    request: web.Request, suite_id: str, query: HealthQuery
+) -> Page[CaseHealth]:
+    """Each case's runs, pass rate, flips, last failure and median duration over the
+    suite's last ``runs`` finished runs."""
+    suite = await load_suite(request, suite_id)
+    health = await suite_health(request.app[DB], suite, runs=query.runs, base_url=query.base_url)
+    if query.sort == "flakiness":
+        health.sort(key=flakiness)
+    return Page(health[query.offset : query.offset + query.size], len(health), query)
+
+
 @router.post("/suites", status=201)
 async def create_suite(request: web.Request, body: SuiteCreate) -> SuiteDetail:
     """Create a suite from cases written in the step language."""
@@ -141,6 +215,16 @@ async def create_suite(request: web.Request, body: SuiteCreate) -> SuiteDetail:
     return SuiteDetail.model_validate({**row, "cases": await db.suite_cases(row["id"])})
 
 
+@router.put("/suites/{suite_id}/cases/{case_id}")
+async def update_case(request: web.Request, suite_id: str, case_id: str, body: CaseUpdate) -> Case:
+    """Enable or disable one case of a suite; runs started later see the change."""
+    await load_suite(request, suite_id)
+    case = await request.app[DB].set_case_enabled(suite_id, case_id, body.enabled)
+    if case is None:
+        raise NotFound(f"case {case_id} not found in suite {suite_id}")
+    return Case.model_validate(case)
+
+
 @router.get("/suites/{suite_id}/export")
 async def export_suite(
     request: web.Request, suite_id: str, query: ExportQuery
@@ -152,7 +236,8 @@ async def export_suite(
     row = await load_suite(request, suite_id)
     db = request.app[DB]
     cases = [Case.model_validate(case) for case in await db.suite_cases(suite_id)]
-    login = await project_login(db, row["project_id"])
+    project = await db.get_project(row["project_id"])
+    login = stored_login(project["settings"]) if project else None
     exported = _EXPORTERS[query.language](row["name"], row["base_url"], cases, login)
     if not query.download:
         return exported

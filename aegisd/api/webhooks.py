@@ -1,7 +1,8 @@
 """Webhooks: signed POSTs of run and crawl events, and their delivery log (DESIGN §3.4).
 
 A webhook without ``project_id`` gets every project's events and is seen only by
-keys not bound to a project; a bound key's webhooks are bound to its project.
+keys not bound to a project; a bound key's webhooks are bound to its project. An
+``email`` webhook's ``url`` is ``mailto:a@b,c@d``; it needs ``[notifications.smtp]``.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from aegisd.api.access import owned, visible_project
 from aegisd.api.projects import Deleted, http_url, load_project
 from aegisd.api.schedules import referenced
+from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
-from aegisd.errors import NotFound
+from aegisd.errors import NotFound, ValidationFailed
+from aegisd.mail import mailto_url
+from aegisd.messages import TEST_EVENT
 from aegisd.routing import Router
-from aegisd.state import DB, PRINCIPAL, WEBHOOK_SENDER
-from aegisd.webhooks import EVENTS, TEST_EVENT, EventName
+from aegisd.state import CONFIG, DB, PRINCIPAL, WEBHOOK_SENDER
+from aegisd.webhooks import EVENTS, EventName
 from storage.webhooks import NewEvent
 
 router = Router()
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
-Format = Literal["json", "slack"]
+Format = Literal["json", "slack", "discord", "teams", "email"]
 _SECRET_PREFIX = "whsec_"
 
 
@@ -33,7 +37,18 @@ def _distinct(events: list[EventName]) -> list[EventName]:
     return list(dict.fromkeys(events))
 
 
-HttpUrl = Annotated[str, AfterValidator(http_url)]
+def _target(url: str) -> str:
+    """An http(s) URL, or the ``mailto:`` URL of an email webhook."""
+    if url.strip().lower().startswith("mailto:"):
+        return mailto_url(url)
+    return http_url(url)
+
+
+Target = Annotated[
+    str,
+    AfterValidator(_target),
+    Field(description="Where to send: an http(s) URL, or mailto:a@b,c@d for format email."),
+]
 Events = Annotated[
     list[EventName], AfterValidator(_distinct), Field(min_length=1, description="Events to send.")
 ]
@@ -45,10 +60,14 @@ Secret = Annotated[
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: HttpUrl
+    url: Target
     events: Events = Field(default_factory=lambda: list(EVENTS))
     secret: Secret | None = Field(None, description="Default: generated; answered once.")
-    format: Format = Field("json", description="slack: a Slack incoming-webhook message.")
+    format: Format = Field(
+        "json",
+        description="json: the signed event; slack, discord, teams: a chat message; "
+        "email: a mail through [notifications.smtp].",
+    )
     project_id: str | None = Field(
         None, description="Only this project's events. Default: a bound key's project, else all."
     )
@@ -60,7 +79,7 @@ class WebhookUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: HttpUrl | None = None
+    url: Target | None = None
     events: Events | None = None
     secret: Secret | None = None
     format: Format | None = None
@@ -122,6 +141,20 @@ async def load_webhook(request: web.Request, webhook_id: str) -> dict[str, Any]:
     return owned(request, await request.app[DB].get_webhook(webhook_id), "webhook", webhook_id)
 
 
+def _check_target(config: Config, url: str, format: str) -> None:
+    """An email webhook mails ``mailto:`` recipients through a configured server; the
+    others POST to http(s) URLs."""
+    mailto = url.startswith("mailto:")
+    if format == "email" and config.notifications.smtp is None:
+        raise ValidationFailed.field(
+            "format", "email needs a mail server: set [notifications.smtp] in the config"
+        )
+    if format == "email" and not mailto:
+        raise ValidationFailed.field("url", "an email webhook's url is mailto:address[,...]")
+    if format != "email" and mailto:
+        raise ValidationFailed.field("url", f"a {format} webhook needs an http(s) URL")
+
+
 async def _project_filter(request: web.Request, project_id: str | None) -> str | None:
     """Check the ``project_id`` a webhook is to be bound to (None: every project)."""
     if project_id is None:
@@ -149,6 +182,7 @@ async def get_webhook(request: web.Request, webhook_id: str) -> Webhook:
 @router.post("/webhooks", status=201)
 async def create_webhook(request: web.Request, body: WebhookCreate) -> NewWebhook:
     """Create a webhook; the answer shows its secret, this once."""
+    _check_target(request.app[CONFIG], body.url, body.format)
     project_id = await _project_filter(request, body.project_id or request[PRINCIPAL].project_id)
     secret = body.secret or _SECRET_PREFIX + secrets.token_urlsafe(24)
     row = await request.app[DB].create_webhook(
@@ -160,8 +194,10 @@ async def create_webhook(request: web.Request, body: WebhookCreate) -> NewWebhoo
 @router.put("/webhooks/{webhook_id}")
 async def update_webhook(request: web.Request, webhook_id: str, body: WebhookUpdate) -> Webhook:
     """Change some of a webhook's fields (a new ``secret`` replaces the old one)."""
-    await load_webhook(request, webhook_id)
+    webhook = await load_webhook(request, webhook_id)
     changes = body.model_dump(exclude_none=True)
+    merged = {**webhook, **changes}
+    _check_target(request.app[CONFIG], merged["url"], merged["format"])
     if "project_id" in body.model_fields_set:
         changes["project_id"] = await _project_filter(request, body.project_id)
     row = await request.app[DB].update_webhook(webhook_id, changes)

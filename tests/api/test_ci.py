@@ -113,14 +113,19 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert all(c["suiteName"] and c["status"] == "passed" for c in body["cases"])
     assert len(junit_from(body).findall("testcase")) == body["totalCases"]
 
-    # The dashboard link opens in a browser without a key, and only with its own token.
+    # The dashboard links are the crawl's and the run's pages; a browser without a
+    # session is sent to sign in, and then back to them.
+    base_url = daemon.app[CONFIG].base_url
+    assert started["dashboardUrl"] == f"{base_url}/crawls/{started['crawl_id']}"
+    assert triggered["dashboardUrl"] == f"{base_url}/runs/{triggered['id']}"
     served_at = str(daemon.client.make_url("")).rstrip("/")
-    link = triggered["dashboardUrl"].replace(daemon.app[CONFIG].base_url, served_at)
-    async with aiohttp.ClientSession() as browser_like:
-        async with browser_like.get(link) as response:
-            assert response.status == 200 and "text/html" in response.headers["Content-Type"]
-        async with browser_like.get(link.replace("token=", "token=0")) as response:
-            assert response.status == 401
+    link = triggered["dashboardUrl"].replace(base_url, served_at)
+    async with (
+        aiohttp.ClientSession() as browser_like,
+        browser_like.get(link, allow_redirects=False) as response,
+    ):
+        assert response.status == 303
+        assert response.headers["Location"] == f"/login?next=/runs/{triggered['id']}"
 
     site.pages["/about"] = page("About (renamed)")
     status, triggered = await cli(daemon, "POST", "/ci/trigger", key, json={"baseUrl": base})
@@ -128,6 +133,7 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert (body["status"], body["exitCode"]) == ("failed", 1)
     failed = [c for c in body["cases"] if c["status"] == "failed"]
     assert failed and all(c["errorMessage"] and c["failureType"] for c in failed)
+    assert all(c["failureKind"] in ("assertion", "timeout", "navigation", "error") for c in failed)
     assert body["failedCases"] == len(failed)
     assert junit_from(body).find(".//failure") is not None
 
@@ -158,6 +164,7 @@ async def test_one_trigger_over_several_suites(daemon: Daemon, serve: ServeApp) 
         json={"suiteIds": [first["id"], second["id"]], "browserProfile": "chromium"},
     )  # fmt: skip
     assert status == 202 and triggered["targetIds"] == [first["id"], second["id"]]
+    assert triggered["dashboardUrl"].endswith(f"/runs/{triggered['id']}")
     body = await poll(daemon, triggered["id"], daemon.key)
     assert body["totalCases"] == 3 and body["passedCases"] == 3 and body["exitCode"] == 0
     assert {c["suiteName"] for c in body["cases"]} == {"Smoke"}
@@ -206,6 +213,6 @@ async def test_errors_are_plain_json(daemon: Daemon) -> None:
         json={"suiteIds": [suite["id"]], "selectionStrategy": "random"},
         prefix="/api/v1",
     )
-    assert "recent-failures" in answer.body["error"] and "failed-last-run" in answer.body["error"]
+    assert "'random'" in answer.body["error"] and "high-priority" in answer.body["error"]
     crawl = await daemon.call("POST", "/ci/trigger", json={"crawl": True}, prefix="/api/v1")
     assert crawl.status == 400 and crawl.body["status"] == "crawl_failed" and crawl.body["error"]

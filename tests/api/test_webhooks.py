@@ -58,8 +58,20 @@ def check_envelope(received: Received, secret: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def without_results(detail: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in detail.items() if key != "results"}
+def event_data(daemon: Daemon, detail: dict[str, Any]) -> dict[str, Any]:
+    """What an event's data holds of a run or crawl as ``GET`` shows it: all but the
+    results, its dashboard page, and a run's failed cases with their classification."""
+    kind = "runs" if detail["id"].startswith("run_") else "crawls"
+    data = {key: value for key, value in detail.items() if key != "results"}
+    data["dashboard_url"] = f"{daemon.app[CONFIG].base_url}/{kind}/{detail['id']}"
+    if kind == "runs":
+        data["failed_cases"] = [
+            {key: result[key] for key in ("case_id", "name", "classification")}
+            | {"error": result["error"]["message"]}
+            for result in detail["results"]
+            if result["status"] == "failed"
+        ]
+    return data
 
 
 async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: ServeApp) -> None:
@@ -74,9 +86,9 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
     failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(passing)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, passing)
     assert sorted(r.event for r in both) == ["run.completed", "run.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failing) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failing) for r in both)
     assert both[0].json["id"] != both[1].json["id"]
     [failed_event] = [r for r in both if r.event == "run.failed"]
 
@@ -107,9 +119,9 @@ async def test_crawl_events(daemon: Daemon, serve: ServeApp) -> None:
     assert (completed["status"], failed["status"]) == ("completed", "failed")
     first, *both = await receiver.wait_for(3)
     assert first.event == "crawl.completed"
-    assert check_envelope(first, hook["secret"]) == without_results(completed)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, completed)
     assert sorted(r.event for r in both) == ["crawl.completed", "crawl.failed"]
-    assert all(check_envelope(r, hook["secret"]) == without_results(failed) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failed) for r in both)
 
 
 async def test_retries_with_back_off_until_delivered_or_given_up(
@@ -223,11 +235,13 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     text = check_slack_shape(run_message)
     assert run_message["text"].startswith(":x: Run failed: Smoke &lt;b&gt; &amp; co (")
     assert "1 passed, 1 failed, 0 skipped, 0 flaky" in run_message["text"]
+    base_url = daemon.app[CONFIG].base_url
     report = (await daemon.call("GET", f"/runs/{run['id']}")).data["report_url"]
-    assert f"<{report}|Open the report>" in text and "*Failed*\n1" in text
+    assert f"<{base_url}/runs/{run['id']}|Open the run> · <{report}|report>" in text
+    assert "*Failed*\n1" in text
     text = check_slack_shape(crawl_message)
     assert crawl_message["text"].startswith(":white_check_mark: Crawl completed:")
-    assert f"/v1/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
+    assert f"<{base_url}/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
     assert check_slack_shape(test_message) == test_message["text"]
 
 
@@ -277,7 +291,7 @@ async def test_invalid_webhooks_name_the_field(daemon: Daemon) -> None:
         ({"url": "ftp://example.com/"}, "url"),
         ({"url": url, "events": ["run.started"]}, "events.0"),
         ({"url": url, "events": []}, "events"),
-        ({"url": url, "format": "teams"}, "format"),
+        ({"url": url, "format": "msteams"}, "format"),
         ({"url": url, "secret": "short"}, "secret"),
         ({"url": url, "project_id": "proj_nope000000000"}, "project_id"),
         ({"url": url, "retries": 3}, "retries"),

@@ -1,0 +1,185 @@
+"""History benchmark: triage, case history, health and strategies on 10,000 runs.
+
+Seeds ``--runs`` finished runs of one suite of ``--cases`` cases (every case fails
+now and then, one in ten runs is against another base URL) through the storage
+methods the run job uses, then times what reads the history: the lookup that
+classifies a finishing run, a case's history (first and last page), the suite's
+health (the default window and the largest), and the last-5-runs strategy query.
+
+The baseline, timed in the same rounds (alternating), answers the same questions
+from the per-run result JSON of ``run_results``, as aegisd did before it kept a
+history: the figure to compare is the ratio, not the milliseconds.
+
+    .venv/bin/python -m bench.history [--runs 10000] [--cases 20] [--rounds 3] [--repeat 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, suite_health
+from runner.results import CaseResult
+from runner.triage import FLIP_WINDOW
+from storage import Database
+
+BASE, OTHER = "http://shop.internal", "http://preview.internal"
+Query = Callable[[], Awaitable[Any]]
+
+
+async def _seed(db: Database, runs: int, cases: int) -> dict[str, Any]:
+    """The project, the suite and ``runs`` finished runs of it; the suite."""
+    project = await db.create_project("bench", BASE, None, {})
+    definitions = [
+        {"name": f"Page loads: /page/{n}", "type": "smoke", "steps": [
+            {"action": "goto", "url": f"/page/{n}"}]}
+        for n in range(cases)
+    ]  # fmt: skip
+    suite = await db.create_suite(project["id"], None, "Generated: shop", BASE, definitions)
+    stored = await db.suite_cases(suite["id"])
+    chance = random.Random(7)
+    for number in range(runs):
+        base = OTHER if number % 10 == 9 else BASE
+        row = await db.create_run(
+            project_id=project["id"], suite_id=suite["id"], suite_name=suite["name"],
+            browser="chromium", base_url=base, retries=0, cases=stored, trigger="api",
+        )  # fmt: skip
+        results = [
+            CaseResult(
+                case_id=case["id"], name=case["name"],
+                status="failed" if chance.random() < 0.05 else "passed",
+                duration=chance.randint(200, 2000), attempts=1, steps=[],
+            ).model_dump(mode="json")
+            for case in stored
+        ]  # fmt: skip
+        failed = sum(result["status"] == "failed" for result in results)
+        status = "failed" if failed else "passed"
+        await db.finish_run(row["id"], status, results, failed=failed, passed=cases - failed)
+    return suite
+
+
+def _json_lineage() -> str:
+    return (
+        "FROM runs r JOIN run_results rr ON rr.run_id = r.id WHERE r.project_id = ? "
+        "AND r.suite_name = ? AND r.status IN ('passed', 'failed')"
+    )
+
+
+class Baseline:
+    """The same answers read from ``run_results``' JSON."""
+
+    def __init__(self, db: Database, suite: dict[str, Any]) -> None:
+        self.db, self.key = db, (suite["project_id"], suite["name"])
+
+    async def previous_outcomes(self, names: list[str]) -> dict[str, list[str]]:
+        found = {}
+        for name in names:
+            rows = await self.db.fetchall(
+                f"SELECT json_extract(rr.data, '$.status') AS status {_json_lineage()} "
+                "AND r.base_url = ? AND json_extract(rr.data, '$.name') = ? "
+                "ORDER BY r.rowid DESC LIMIT ?",
+                (*self.key, BASE, name, FLIP_WINDOW - 1),
+            )
+            found[name] = [row["status"] for row in rows]
+        return found
+
+    async def case_history(self, name: str, offset: int) -> list[Any]:
+        where = f"{_json_lineage()} AND json_extract(rr.data, '$.name') = ?"
+        await self.db.fetchval(f"SELECT COUNT(*) {where}", (*self.key, name))
+        return await self.db.fetchall(
+            f"SELECT r.id, rr.data {where} ORDER BY r.rowid DESC LIMIT 20 OFFSET ?",
+            (*self.key, name, offset),
+        )
+
+    async def health(self, runs: int) -> dict[str, list[str]]:
+        rows = await self.db.fetchall(
+            f"SELECT rr.data {_json_lineage()} AND r.id IN (SELECT id FROM runs "
+            "WHERE project_id = ? AND suite_name = ? AND status IN ('passed', 'failed') "
+            "ORDER BY rowid DESC LIMIT ?) ORDER BY r.rowid",
+            (*self.key, *self.key, runs),
+        )
+        by_name: dict[str, list[str]] = {}
+        for row in rows:
+            result = json.loads(row["data"])
+            by_name.setdefault(result["name"], []).append(result["status"])
+        return by_name
+
+    async def failed_recently(self, runs: int) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT json_extract(data, '$.name') AS name FROM run_results "
+            "WHERE json_extract(data, '$.status') = 'failed' AND run_id IN (SELECT id FROM runs "
+            "WHERE project_id = ? AND suite_name = ? AND status IN ('passed', 'failed') "
+            "ORDER BY rowid DESC LIMIT ?)",
+            (*self.key, runs),
+        )
+        return {row["name"] for row in rows}
+
+
+async def _time(query: Query, repeat: int) -> float:
+    """Median milliseconds of ``repeat`` calls."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await query()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def main(runs: int, cases: int, rounds: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Database(Path(tmp) / "aegisd.sqlite3") as db:
+            print(f"seeding {runs} runs of {cases} cases ...", flush=True)
+            started = time.perf_counter()
+            suite = await _seed(db, runs, cases)
+            print(f"seeded in {time.perf_counter() - started:.1f} s (through finish_run)")
+            baseline = Baseline(db, suite)
+            project, name = suite["project_id"], suite["name"]
+            names = [case["name"] for case in await db.suite_cases(suite["id"])]
+            last_page = (runs - 1) // 20 * 20
+            checks: list[tuple[str, Query, Query]] = [
+                ("triage lookup at a run's finish",
+                 lambda: db.previous_outcomes(project, name, BASE, names, FLIP_WINDOW - 1),
+                 lambda: baseline.previous_outcomes(names)),
+                ("case history, first page",
+                 lambda: db.case_history(project, name, names[0], 20, 0),
+                 lambda: baseline.case_history(names[0], 0)),
+                ("case history, last page",
+                 lambda: db.case_history(project, name, names[0], 20, last_page),
+                 lambda: baseline.case_history(names[0], last_page)),
+                (f"suite health, last {HEALTH_RUNS} runs",
+                 lambda: suite_health(db, suite, runs=HEALTH_RUNS),
+                 lambda: baseline.health(HEALTH_RUNS)),
+                (f"suite health, last {MAX_HEALTH_RUNS} runs",
+                 lambda: suite_health(db, suite, runs=MAX_HEALTH_RUNS),
+                 lambda: baseline.health(MAX_HEALTH_RUNS)),
+                ("failed in the last 5 runs (strategies)",
+                 lambda: db.failed_case_names(project, name, 5),
+                 lambda: baseline.failed_recently(5)),
+            ]  # fmt: skip
+            best: dict[str, list[float]] = {label: [1e9, 1e9] for label, _, _ in checks}
+            for _ in range(rounds):
+                for label, ours, theirs in checks:
+                    for side, query in enumerate((ours, theirs)):
+                        best[label][side] = min(best[label][side], await _time(query, repeat))
+            print(f"\n{'query':<40} {'history':>11} {'JSON scan':>11} {'ratio':>7}")
+            for label, (ours_ms, theirs_ms) in best.items():
+                ratio = theirs_ms / ours_ms if ours_ms else float("inf")
+                print(f"{label:<40} {ours_ms:>8.2f} ms {theirs_ms:>8.2f} ms {ratio:>6.1f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=20)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.runs, arguments.cases, arguments.rounds, arguments.repeat))

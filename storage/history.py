@@ -1,0 +1,164 @@
+"""Queries on run history: finished runs in the order they finished, and their cases.
+
+A run that ends ``passed`` or ``failed`` is recorded, in the transaction that finishes
+it, as a ``run_history`` row (its ``seq`` counts finished runs) and a ``case_history``
+row per case that ran (skipped cases are left out). A suite's history is that of its
+project's runs under the suite's name, so the suite a new crawl generates carries on
+the history of the one before (generation is deterministic); cases are matched by name.
+Cancelled and errored runs are no history.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+
+from storage.connection import DatabaseCore, Row
+
+HISTORY_STATUSES = ("passed", "failed")
+_NOT_ENVIRONMENT = "classification IS NOT 'environment'"
+
+
+def history_base_url(base_url: str) -> str:
+    """How history keeps a base URL: ``https://x/`` and ``https://x`` are the same site."""
+    return base_url.rstrip("/")
+
+
+async def record_history(
+    conn: aiosqlite.Connection, run_id: str, status: str, results: list[dict[str, Any]]
+) -> None:
+    """Add the run finishing with ``status`` and its ``results`` to the history, inside
+    ``conn``'s open transaction."""
+    await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run_id,))
+    found = list(
+        await conn.execute_fetchall(
+            "SELECT project_id, suite_name, base_url, created_at FROM runs WHERE id = ?",
+            (run_id,),
+        )
+    )
+    if not found:  # deleted with its project meanwhile
+        return
+    run = found[0]
+    base_url = history_base_url(run["base_url"])
+    cursor = await conn.execute(
+        "INSERT INTO run_history (run_id, project_id, suite_name, base_url, status, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (run_id, run["project_id"], run["suite_name"], base_url, status, run["created_at"]),
+    )
+    seq = cursor.lastrowid
+    await conn.executemany(
+        "INSERT INTO case_history (run_seq, position, project_id, suite_name, base_url, case_id, "
+        "case_name, status, flaky, classification, duration) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (seq, position, run["project_id"], run["suite_name"], base_url,
+             result["case_id"], result["name"], result["status"], int(result.get("flaky", False)),
+             result.get("classification"), result["duration"])
+            for position, result in enumerate(results)
+            if result["status"] in HISTORY_STATUSES
+        ],
+    )  # fmt: skip
+
+
+def _recent_runs(base_url: str | None) -> str:
+    """The ``seq`` of a suite's last ``?`` finished runs (parameters: project, suite name,
+    [base URL,] count)."""
+    url = " AND base_url = ?" if base_url is not None else ""
+    return (
+        "SELECT seq FROM run_history WHERE project_id = ? AND suite_name = ?"
+        f"{url} ORDER BY seq DESC LIMIT ?"
+    )
+
+
+def _params(*values: Any, base_url: str | None) -> tuple[Any, ...]:
+    """``values``, then the base URL if one is given (see the queries' ``[AND ...]``)."""
+    return (*values, *([history_base_url(base_url)] if base_url is not None else []))
+
+
+class HistoryQueries(DatabaseCore):
+    async def previous_outcomes(
+        self, project_id: str, suite_name: str, base_url: str, case_names: list[str], depth: int
+    ) -> dict[str, list[str]]:
+        """Each named case's last ``depth`` outcomes against ``base_url``, newest first,
+        leaving out those classified ``environment``."""
+        names = json.dumps(sorted(set(case_names)))
+        rows = await self.fetchall(
+            "SELECT h.case_name, h.status FROM json_each(?) AS named "
+            "JOIN case_history h ON h.rowid IN (SELECT rowid FROM case_history "
+            "WHERE project_id = ? AND suite_name = ? AND case_name = named.value "
+            f"AND base_url = ? AND {_NOT_ENVIRONMENT} ORDER BY run_seq DESC LIMIT ?) "
+            "ORDER BY h.case_name, h.run_seq DESC, h.position DESC",
+            (names, project_id, suite_name, history_base_url(base_url), depth),
+        )
+        outcomes: dict[str, list[str]] = {}
+        for row in rows:
+            outcomes.setdefault(row["case_name"], []).append(row["status"])
+        return outcomes
+
+    async def failed_case_names(self, project_id: str, suite_name: str, last_runs: int) -> set[str]:
+        """Names of the cases that failed in any of the suite's last ``last_runs`` runs."""
+        rows = await self.fetchall(
+            "SELECT DISTINCT case_name FROM case_history WHERE status = 'failed' "
+            f"AND run_seq IN ({_recent_runs(None)})",
+            (project_id, suite_name, last_runs),
+        )
+        return {row["case_name"] for row in rows}
+
+    async def case_history(
+        self,
+        project_id: str,
+        suite_name: str,
+        case_name: str,
+        limit: int,
+        offset: int,
+        *,
+        base_url: str | None = None,
+    ) -> tuple[list[Row], int]:
+        """One page of a case's outcomes, newest first: ``run_id, case_id, status, flaky,
+        duration, classification, base_url, created_at`` (the run's)."""
+        url = " AND h.base_url = ?" if base_url is not None else ""
+        rows, total = await self.fetchpage(
+            "r.run_id, h.case_id, h.status, h.flaky, h.duration, h.classification, h.base_url, "
+            "r.created_at",
+            "FROM case_history h JOIN run_history r ON r.seq = h.run_seq "
+            f"WHERE h.project_id = ? AND h.suite_name = ? AND h.case_name = ?{url}",
+            _params(project_id, suite_name, case_name, base_url=base_url),
+            "h.run_seq DESC, h.position DESC",
+            limit,
+            offset,
+        )
+        for row in rows:
+            row["flaky"] = bool(row["flaky"])
+        return rows, total
+
+    async def recent_outcomes(
+        self, project_id: str, suite_name: str, last_runs: int, *, base_url: str | None = None
+    ) -> list[Row]:
+        """Every case outcome of the suite's last ``last_runs`` runs, oldest first:
+        ``case_name, status, flaky, classification, duration``."""
+        rows = await self.fetchall(
+            "SELECT case_name, status, flaky, classification, duration FROM case_history "
+            f"WHERE run_seq IN ({_recent_runs(base_url)}) ORDER BY run_seq, position",
+            (*_params(project_id, suite_name, base_url=base_url), last_runs),
+        )
+        for row in rows:
+            row["flaky"] = bool(row["flaky"])
+        return rows
+
+    async def last_failures(
+        self, project_id: str, suite_name: str, *, base_url: str | None = None
+    ) -> dict[str, Row]:
+        """Each case's last failure in the whole history, by case name: ``run_id,
+        created_at, classification``."""
+        url = " AND base_url = ?" if base_url is not None else ""
+        rows = await self.fetchall(
+            # With one max(), SQLite takes the bare column from the row holding it.
+            "SELECT f.case_name, r.run_id, r.created_at, f.classification FROM "
+            "(SELECT case_name, MAX(run_seq) AS run_seq, classification FROM case_history "
+            f"WHERE project_id = ? AND suite_name = ? AND status = 'failed'{url} "
+            "GROUP BY case_name) f JOIN run_history r ON r.seq = f.run_seq",
+            _params(project_id, suite_name, base_url=base_url),
+        )
+        return {row.pop("case_name"): row for row in rows}

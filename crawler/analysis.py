@@ -205,7 +205,10 @@ ANALYSE_PAGE_JS = r"""
     const kind = web ? (a.hasAttribute("download") ? "download" : "page")
       : SCHEME_KINDS[a.protocol] || "other";
     const target = (a.getAttribute("target") || "").toLowerCase();
-    const newTab = target !== "" && !["_self", "_parent", "_top"].includes(target);
+    // A link the page's script opens in a popup (Django's data-popup, an inline
+    // window.open) does not navigate when clicked: as good as a new tab.
+    const popup = a.hasAttribute("data-popup") || /window\.open/.test(attr(a, "onclick") || "");
+    const newTab = popup || (target !== "" && !["_self", "_parent", "_top"].includes(target));
     const name = nameOf(a);
     const visible = isVisible(a);
     const link = {

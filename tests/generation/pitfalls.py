@@ -91,6 +91,16 @@ fetch("/api/related?q=" + encodeURIComponent(document.getElementById("results").
   .catch(() => {});
 </script>
 """
+# Like Django's "Add another" links: the page's script opens them in a popup window.
+_POPUP = """
+<a href="/teams?_popup=1" data-popup="yes" class="add-related">Add another team</a>
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-popup]");
+  if (link) { event.preventDefault(); window.open(link.href, "team", "width=400"); }
+});
+</script>
+"""
 _EXPORT = """
 <form action="/export.csv">
   <label for="format">Columns</label>
@@ -229,6 +239,7 @@ async def _people(request: web.Request) -> web.Response:
     )
     script = 'throw new Error("list widget failed")' if _broken(request, "js error") else ""
     body = f"{search}<ul>{''.join(facets)}</ul><table><tr>{''.join(heads)}</tr>{rows}</table>"
+    body += _POPUP
     return _html(request, "People", body, script=script)
 
 

@@ -4,6 +4,7 @@ generates the suite."""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from aegisd.config import Config
@@ -15,7 +16,7 @@ from crawler.audits.summary import audit_rules, audit_summary
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
 from crawler.errors import BrowserFailed, CrawlerError
-from crawler.generate import generate_suite, suite_name
+from crawler.generate import generate, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable, LoginFailed
@@ -67,6 +68,7 @@ class CrawlJobs:
             mode=row["mode"],
             max_pages=row["max_pages"],
             depth=row["depth"],
+            prepare_generation=bool(row["generate_suite"]),
             **row["options"],
         )
         stored = 0
@@ -100,6 +102,7 @@ class CrawlJobs:
             pages_crawled=len(result.pages),
             broken_links=[link.model_dump(mode="json") for link in result.broken_links],
             broken_links_count=len(result.broken_links),
+            links_checked=result.links_checked,
             console_errors_count=sum(len(page.console_errors) for page in result.pages),
             changes=await self._changes(row, result.pages),
             audit_summary=summary,
@@ -139,9 +142,12 @@ class CrawlJobs:
         if project is None:  # deleted while crawling
             return None
         phase("generating")
+        submit_post_forms = bool(project["settings"].get("submit_post_forms", False))
         # CPU-bound on a large crawl: off the event loop, so the API keeps answering.
-        cases = await asyncio.to_thread(generate_suite, pages, project["base_url"])
-        if not cases:
+        generated = await asyncio.to_thread(
+            partial(generate, pages, project["base_url"], submit_post_forms=submit_post_forms)
+        )
+        if not generated.cases:
             phase("done")
             return None
         phase("saving")
@@ -150,7 +156,8 @@ class CrawlJobs:
             row["id"],
             suite_name(project["base_url"]),
             project["base_url"],
-            [case.model_dump(mode="json", exclude={"id"}) for case in cases],
+            [case.model_dump(mode="json", exclude={"id"}) for case in generated.cases],
+            generated.notes.model_dump(mode="json"),
         )
         phase("done")
         return str(suite["id"])

@@ -25,6 +25,8 @@ _CRAWL_OPTIONS = (
     "respect_robots_txt",
     "headers",
     "login",
+    "max_query_variants",
+    "check_external_links",
     "audits",
 )
 

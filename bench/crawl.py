@@ -3,11 +3,15 @@ what auditing every page costs.
 
 Serves a generated site of ``--pages`` pages on 127.0.0.1 (in a child process,
 so the server does not share the crawler's event loop), then crawls it with
-``crawler.engine.crawl`` at the default concurrency, without audits (as the
-crawler alone) and with every audit (as a project's crawls by default), and with
-the simplest Playwright loop that does the same walk (same browser, same
-concurrency, one tab per page, ``goto`` to ``load``, read ``a[href]``). Each is
-run ``--rounds`` times, alternating; the best round of each is compared.
+``crawler.engine.crawl`` at the default concurrency and with the simplest
+Playwright loop that does the same walk (same browser, same concurrency, one
+tab per page, ``goto`` to ``load``, read ``a[href]``). aegisd runs three times per
+round: as a crawl a suite is generated from (``prepare_generation``: locators
+verified in the live page, each distinct GET form submitted once; no audits, the
+figure the target is about), as a bare crawl (``generate_suite: false``), which
+shows what verification costs, and as a generating crawl with every audit (as a
+project's crawls by default), which shows what audits cost. Each is run
+``--rounds`` times, alternating; the best round of each is compared.
 
     .venv/bin/python bench/crawl.py [--pages 400] [--rounds 2]
 """
@@ -135,35 +139,47 @@ async def _bare_loop(browsers: Browsers, start: str, concurrency: int) -> int:
     return crawled
 
 
-async def _aegisd(browsers: Browsers, start: str, pages: int, audits: bool) -> int:
+async def _aegisd(browsers: Browsers, start: str, pages: int, verify: bool, audits: bool) -> int:
     options = CrawlOptions.from_settings(
         CrawlerSettings(),
         start_url=start,
         max_pages=pages,
         depth=50,
+        prepare_generation=verify,
         audits=list(AUDIT_CATEGORIES) if audits else [],
     )
     result = await crawl(browsers, options)
     return len(result.pages)
 
 
+_RUNS = ("bare", "aegisd", "unverified", "audited")
+"""The bare loop; aegisd preparing generation; aegisd without (no verification, no forms);
+aegisd preparing generation with every audit."""
+
+
 async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
     concurrency = CrawlerSettings().concurrency
-    best = {"bare": 0.0, "aegisd": 0.0, "audited": 0.0}
+    best = dict.fromkeys(_RUNS, 0.0)
     async with Browsers(BrowserSettings()) as browsers:
         await browsers.get("chromium")
         for round_ in range(1, rounds + 1):
-            for name in best:
+            for name in _RUNS:
                 began = time.perf_counter()
                 if name == "bare":
                     crawled = await _bare_loop(browsers, start, concurrency)
                 else:
-                    crawled = await _aegisd(browsers, start, pages, audits=name == "audited")
+                    crawled = await _aegisd(
+                        browsers,
+                        start,
+                        pages,
+                        verify=name != "unverified",
+                        audits=name == "audited",
+                    )
                 elapsed = time.perf_counter() - began
                 rate = crawled / elapsed
                 best[name] = max(best[name], rate)
                 print(
-                    f"round {round_} {name:>7}: {crawled} pages in {elapsed:.2f} s, "
+                    f"round {round_} {name:>10}: {crawled} pages in {elapsed:.2f} s, "
                     f"{rate:.1f} pages/s",
                     flush=True,
                 )
@@ -190,6 +206,10 @@ def main() -> None:
     ratio = rates["aegisd"] / rates["bare"]
     print(f"site: {args.pages} pages, concurrency {CrawlerSettings().concurrency}")
     print(f"aegisd crawler: {rates['aegisd']:.1f} pages/s")
+    print(f"aegisd crawler without verification: {rates['unverified']:.1f} pages/s")
+    print(
+        f"verification costs: {(1 - rates['aegisd'] / rates['unverified']) * 100:.0f}% of the speed"
+    )
     print(f"aegisd crawler, every page audited: {rates['audited']:.1f} pages/s")
     print(f"bare Playwright loop: {rates['bare']:.1f} pages/s")
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"

@@ -6,28 +6,46 @@ into models; one round trip per page keeps crawls fast.
 Accessible names follow the ARIA precedence Playwright's ``get_by_role`` uses
 (aria-labelledby, aria-label, ``<label>``, content, title, placeholder), without
 CSS pseudo-element content and shadow DOM. Huge pages are capped (``LIMITS``).
+
+The elements a generated step may act on (links, fields, submit buttons, the main
+heading) are kept in the page under ``ELEMENTS_KEY``, numbered as in ``ElementRefs``,
+so ``crawler.locators`` can tell whether a Playwright locator finds that very element.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from crawler.models import PageForm, PageLink
+from crawler.models import PageForm, PageLink, Unlocated
 from crawler.urls import normalise_url, origin_of, same_origin
+from runner.steps import Target
 
-LIMITS = {"links": 2000, "forms": 50, "fields": 200, "options": 100, "text": 300}
-"""Most links, forms, fields per form and options per select kept; longest text kept."""
+LIMITS = {
+    "links": 2000,
+    "forms": 50,
+    "fields": 200,
+    "options": 100,
+    "text": 300,
+    "link_selectors": 30,
+}
+"""Most links, forms, fields per form and options per select kept; longest text kept;
+links given a test id and a CSS selector (the first shown, same-origin, named ones)."""
+
+ELEMENTS_KEY = "__aegisdElements"
+"""The page's global holding ``{refs: [element...], index: Map(element -> ref)}``."""
 
 _NAVIGATION_RETRIES = 2
 
 ANALYSE_PAGE_JS = r"""
-(limits) => {
+([limits, elementsKey]) => {
   let truncated = false;
+  const refs = [];
+  const refOf = (el) => refs.push(el) - 1;
   const cut = (s) => (s === null || s === undefined ? null : String(s).slice(0, limits.text));
   const clip = (s) => (s || "").replace(/\s+/g, " ").trim().slice(0, limits.text);
   const attr = (el, name) => cut(el.getAttribute(name));
@@ -121,6 +139,8 @@ ANALYSE_PAGE_JS = r"""
         return `${byName}[value=${quoted(value)}]`;
       }
     }
+    const href = tag === "a" ? el.getAttribute("href") : null;
+    if (href && unique(`a[href=${quoted(href)}]`)) return `a[href=${quoted(href)}]`;
     const steps = [];
     for (let node = el; node && node !== document.documentElement; node = node.parentElement) {
       if (node !== el && node.id && unique("#" + CSS.escape(node.id))) {
@@ -148,6 +168,7 @@ ANALYSE_PAGE_JS = r"""
       value: type === "password" ? null : cut(el.value), options,
       pattern: attr(el, "pattern"), min_length: number(el, "minlength"),
       max_length: number(el, "maxlength"), min: attr(el, "min"), max: attr(el, "max"),
+      ref: refOf(el),
     };
   };
   const BUTTON_TYPES = new Set(["submit", "button", "reset", "image"]);
@@ -159,7 +180,9 @@ ANALYSE_PAGE_JS = r"""
     for (const el of formElements.call(form)) {
       if (el.tagName === "BUTTON" || (el.tagName === "INPUT" && BUTTON_TYPES.has(el.type))) {
         if (!submit && (el.type === "submit" || el.type === "image")) {
-          submit = { name: nameOf(el), css: cssFor(el), test_id: attr(el, "data-testid") };
+          submit = {
+            name: nameOf(el), css: cssFor(el), test_id: attr(el, "data-testid"), ref: refOf(el),
+          };
         }
       } else if (FIELD_TAGS.has(el.tagName)) {
         if (fields.length < limits.fields) fields.push(fieldOf(el));
@@ -176,16 +199,29 @@ ANALYSE_PAGE_JS = r"""
     };
   };
   const SCHEME_KINDS = { "mailto:": "mailto", "tel:": "tel", "javascript:": "javascript" };
+  let selectorsLeft = limits.link_selectors;
   const linkOf = (a) => {
     const web = a.protocol === "http:" || a.protocol === "https:";
     const kind = web ? (a.hasAttribute("download") ? "download" : "page")
       : SCHEME_KINDS[a.protocol] || "other";
     const target = (a.getAttribute("target") || "").toLowerCase();
-    const newTab = target !== "" && !["_self", "_parent", "_top"].includes(target);
-    return {
-      href: web ? a.href : cut(a.getAttribute("href").trim()), name: nameOf(a), kind,
-      visible: isVisible(a), new_tab: newTab,
+    // A link the page's script opens in a popup (Django's data-popup, an inline
+    // window.open) does not navigate when clicked: as good as a new tab.
+    const popup = a.hasAttribute("data-popup") || /window\.open/.test(attr(a, "onclick") || "");
+    const newTab = popup || (target !== "" && !["_self", "_parent", "_top"].includes(target));
+    const name = nameOf(a);
+    const visible = isVisible(a);
+    const link = {
+      href: web ? a.href : cut(a.getAttribute("href").trim()), name, kind, visible,
+      new_tab: newTab, ref: refOf(a),
     };
+    const clickable = kind === "page" && a.origin === location.origin && visible && !newTab;
+    if (clickable && name && selectorsLeft > 0) {
+      selectorsLeft -= 1;
+      link.test_id = attr(a, "data-testid");
+      link.css = a.tagName === "A" ? cssFor(a) : null;
+    }
+    return link;
   };
   const anchors = Array.from(document.querySelectorAll("a[href], area[href]"));
   const forms = Array.from(document.forms);
@@ -194,6 +230,11 @@ ANALYSE_PAGE_JS = r"""
   const formData = forms.slice(0, limits.forms).map(formOf);
   const visibleH1 = (scope) => Array.from(document.querySelectorAll(scope)).find(isVisible);
   const h1 = visibleH1("main h1, [role=main] h1") || visibleH1("h1");
+  const headingRef = h1 ? refOf(h1) : null;
+  Object.defineProperty(window, elementsKey, {
+    value: { refs, index: new Map(refs.map((el, i) => [el, i])) },
+    configurable: true, writable: true,
+  });
   const html = document.documentElement ? document.documentElement.outerHTML : "";
   let a = 0x811c9dc5;
   let b = 0x9747b28c ^ html.length;
@@ -204,11 +245,24 @@ ANALYSE_PAGE_JS = r"""
   }
   return JSON.stringify({
     url: location.href, title: clip(document.title), heading: h1 ? textOf(h1) || null : null,
-    links, forms: formData, truncated,
+    heading_ref: headingRef, links, forms: formData, truncated,
     fingerprint: `${(a >>> 0).toString(16)}-${(b >>> 0).toString(16)}-${html.length}`,
   });
 }
 """
+
+
+@dataclass(frozen=True)
+class ElementRefs:
+    """Where the analysed elements are kept in the page (indexes into ``ELEMENTS_KEY``)."""
+
+    heading: int | None
+    links: list[int]
+    fields: list[list[int]]
+    """Per form, per field."""
+
+    submits: list[int | None]
+    """Per form: its submit button's, if it has one."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +280,12 @@ class PageAnalysis:
     """Hash of the serialised DOM: equal for two URLs serving the same document."""
 
     truncated: bool
+    refs: ElementRefs
+    heading_target: Target | None = None
+    """The main heading's verified locator (set by ``crawler.locators.verify_targets``)."""
+
+    unlocated: list[Unlocated] = field(default_factory=list)
+    """Elements verification found no locator for."""
 
 
 async def analyse_page(page: Page, origin: str | None) -> PageAnalysis:
@@ -237,7 +297,7 @@ async def analyse_page(page: Page, origin: str | None) -> PageAnalysis:
     retries = 0
     while True:
         try:
-            answer = await page.evaluate(ANALYSE_PAGE_JS, LIMITS)
+            answer = await page.evaluate(ANALYSE_PAGE_JS, [LIMITS, ELEMENTS_KEY])
         except PlaywrightError as exc:
             if retries == _NAVIGATION_RETRIES or "context was destroyed" not in exc.message:
                 raise
@@ -257,6 +317,12 @@ def parse_analysis(raw: dict[str, Any], origin: str | None) -> PageAnalysis:
         form = PageForm.model_validate(item)
         form.action = normalise_url(form.action) or url
         forms.append(form)
+    refs = ElementRefs(
+        heading=raw["heading_ref"],
+        links=[item["ref"] for item in raw["links"]],
+        fields=[[entry["ref"] for entry in item["fields"]] for item in raw["forms"]],
+        submits=[item["submit"]["ref"] if item["submit"] else None for item in raw["forms"]],
+    )
     return PageAnalysis(
         url=url,
         title=raw["title"],
@@ -265,6 +331,7 @@ def parse_analysis(raw: dict[str, Any], origin: str | None) -> PageAnalysis:
         forms=forms,
         fingerprint=raw["fingerprint"],
         truncated=raw["truncated"],
+        refs=refs,
     )
 
 
@@ -285,4 +352,6 @@ def _link(item: dict[str, Any], origin: str) -> PageLink:
         kind=kind,
         visible=item["visible"],
         new_tab=item["new_tab"],
+        test_id=item.get("test_id"),
+        css=item.get("css"),
     )

@@ -30,29 +30,63 @@ way round; when the two differ, both are pages.
 Limits. ``max_pages`` is exact when the site has that many pages in reach:
 results are committed until there are ``max_pages``, and no more visits are
 started than could still be needed. ``max_duration_s`` stops the crawl at
-once with the pages committed so far. URLs found beyond twice ``max_pages``
-are not kept.
+once with the pages committed so far. Each of the two queues below keeps twice
+``max_pages`` URLs at most; URLs found beyond are only link-checked.
 
-Broken links: links of crawled pages whose target was visited and answered
-4xx/5xx or gave no response, one per (target, page). Targets not visited
-(beyond depth or max_pages, excluded, disallowed) are not checked.
+Query variants. URLs of one path and one set of query keys (``/list?o=1`` and
+``/list?o=-2.1`` are both ``/list`` with {o}) are queued ``max_query_variants``
+times at most. A URL whose path shape (``path_shape``: ids as ``{id}``) is
+already queued waits in a second queue, taken only when the first has run dry
+(at a commit, so in a fixed order): new kinds of pages come first, and a list's
+sort orders and filters, or its thousand rows, cannot spend the whole budget.
+
+Forms. Each page's visit submits the page's simple GET forms (``crawler.submits``)
+whose ``form_key`` no other visit claimed first.
+
+Broken links: every link of every crawled page is checked, one per (target,
+page) in the result. Targets the crawl visited have their visit's outcome; the
+others (beyond ``depth`` or ``max_pages``, over the variant budget, excluded, on a
+page at the depth limit, ``<a download>``) get one request (``crawler.linkcheck``),
+counted in ``links_checked``, not in the pages, ``LINK_CHECKS_PER_PAGE`` per
+``max_pages`` at most (and at least ``MIN_LINK_CHECKS``). External links too with
+``check_external_links``. Not requested: URLs robots.txt disallows (when obeyed)
+and, when logged in, URLs that look like logging out.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import BrowserContext
+from playwright.async_api import APIRequestContext, BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
 from crawler.audits.audit import prepare_context
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
-from crawler.models import BrokenLink, CrawlOptions, CrawlResult, PageResult, StopReason
+from crawler.form_cases import FormKey
+from crawler.linkcheck import EXTERNAL_TIMEOUT_S, LinkStatus, check_link
+from crawler.models import (
+    BrokenLink,
+    CrawlOptions,
+    CrawlResult,
+    PageLink,
+    PageResult,
+    StopReason,
+)
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
-from crawler.urls import UrlFilter, index_key, looks_like_logout, origin_of, same_origin
+from crawler.urls import (
+    UrlFilter,
+    index_key,
+    looks_like_logout,
+    origin_of,
+    path_shape,
+    same_origin,
+    variant_group,
+)
 from crawler.visit import PageVisit, close_page, visit_page
 from runner.browsers import Browsers, new_page
 from runner.login import Login, log_in
@@ -60,6 +94,13 @@ from runner.playback import reason
 
 PageCallback = Callable[[PageResult], Awaitable[None]]
 ProgressCallback = Callable[[int, int], Awaitable[None]]
+
+LINK_CHECKS_PER_PAGE = 20
+MIN_LINK_CHECKS = 2000
+"""Link targets checked by request at most: ``LINK_CHECKS_PER_PAGE`` per ``max_pages``,
+and never fewer than ``MIN_LINK_CHECKS``."""
+
+_CHECKED_KINDS = frozenset({"page", "download"})
 
 
 async def crawl(
@@ -80,10 +121,17 @@ async def crawl(
     step failed), and ``BrowserFailed`` as soon as the browser closes under the
     crawl (the next crawl relaunches it).
     """
-    async with browsers.context("chromium", **_context_options(options)) as context:
+    async with AsyncExitStack() as stack:
+        context = await stack.enter_async_context(
+            browsers.context("chromium", **_context_options(options))
+        )
         context.set_default_timeout(options.page_timeout_s * 1000)
         await prepare_context(context, options.audits)
-        return await _Crawl(context, options, on_page, on_progress).run()
+        external = None
+        if options.check_external_links:
+            agent = {"user_agent": options.user_agent} if options.user_agent else {}
+            external = await stack.enter_async_context(browsers.request_context(**agent))
+        return await _Crawl(context, external, options, on_page, on_progress).run()
 
 
 def _context_options(options: CrawlOptions) -> dict[str, Any]:
@@ -110,11 +158,13 @@ class _Crawl:
     def __init__(
         self,
         context: BrowserContext,
+        external: APIRequestContext | None,
         options: CrawlOptions,
         on_page: PageCallback | None,
         on_progress: ProgressCallback | None,
     ) -> None:
         self._context = context
+        self._external = external
         self._options = options
         self._on_page = on_page
         self._on_progress = on_progress
@@ -123,7 +173,14 @@ class _Crawl:
         self._origin = origin_of(options.start_url)
         self._robots: RobotsRules | None = None
         self._queue: list[_Entry] = []
+        self._variants: list[_Entry] = []
+        self._shapes: set[str] = set()
+        self._groups: Counter[tuple[str, frozenset[str]]] = Counter()
         self._considered: set[str] = set()
+        self._waiting_urls: set[str] = set()
+        self._claimed_forms: set[FormKey] = set()
+        self._checks: dict[str, asyncio.Task[LinkStatus]] = {}
+        self._checks_open = asyncio.Semaphore(options.concurrency)
         self._visits: list[asyncio.Task[PageVisit]] = []
         self._committed = 0
         self._pages: list[PageResult] = []
@@ -145,12 +202,21 @@ class _Crawl:
         self._deadline = asyncio.get_running_loop().time() + self._options.max_duration_s
         try:
             stopped = await self._crawl()
+            if stopped != "max_duration":
+                for page in self._pages:
+                    self._check_links(page)
+                if not await self._checked():
+                    stopped = "max_duration"
         finally:
-            for task in self._visits:
+            tasks = [*self._visits, *self._checks.values()]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._visits, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         return CrawlResult(
-            pages=self._pages, broken_links=self._broken_links(), stopped_reason=stopped
+            pages=self._pages,
+            broken_links=self._broken_links(),
+            stopped_reason=stopped,
+            links_checked=sum(not task.cancelled() for task in self._checks.values()),
         )
 
     async def _crawl(self) -> StopReason:
@@ -162,7 +228,13 @@ class _Crawl:
             raise StartUrlDisallowed(f"robots.txt of {self._origin} disallows {start}")
         self._add(start, 0, None)
         await self._report_progress()
-        while self._committed < len(self._queue) and len(self._pages) < self._options.max_pages:
+        while len(self._pages) < self._options.max_pages:
+            if self._committed == len(self._queue):
+                if not self._variants:
+                    return "completed"
+                # Every new path is crawled: now the variants, in the order they were found.
+                self._queue += self._variants
+                self._variants = []
             self._start_visits()
             visit = self._visits[self._committed]
             if not await self._finished(visit):
@@ -170,7 +242,10 @@ class _Crawl:
             await self._commit(self._queue[self._committed], visit.result())
             self._committed += 1
             await self._report_progress()
-        return "max_pages" if self._committed < len(self._queue) else "completed"
+        return "max_pages" if self._waiting() else "completed"
+
+    def _waiting(self) -> int:
+        return len(self._queue) - self._committed + len(self._variants)
 
     async def _log_in(self, login: Login) -> None:
         """Perform the login in a tab of the crawl's context, within the crawl's time."""
@@ -219,10 +294,20 @@ class _Crawl:
                 origin=self._origin if entry.depth else None,
                 timeout_s=self._options.page_timeout_s,
                 referer=entry.referrer,
+                verify=self._options.prepare_generation,
+                claim_form=self._claim_form if self._options.prepare_generation else None,
                 audits=self._options.audits,
             )
 
+    def _claim_form(self, key: FormKey) -> bool:
+        """True for the first visit asking to submit the form ``key``."""
+        if key in self._claimed_forms:
+            return False
+        self._claimed_forms.add(key)
+        return True
+
     async def _commit(self, entry: _Entry, visit: PageVisit) -> None:
+        self._waiting_urls.discard(entry.url)
         if not self._pages:
             await self._adopt_start_page(visit)
         self._outcomes[entry.url] = visit
@@ -235,13 +320,12 @@ class _Crawl:
         self._considered.add(page.url)
         if self._on_page is not None:
             await self._on_page(page)
-        if entry.depth >= self._options.depth or visit.broken:
-            return
-        if not same_origin(page.url, self._origin):
-            return
-        for link in page.links:
-            if link.kind == "page" and link.internal:
-                self._add(link.url, entry.depth + 1, page.url, link.name)
+        follow = entry.depth < self._options.depth and not visit.broken
+        if follow and same_origin(page.url, self._origin):
+            for link in page.links:
+                if link.kind == "page" and link.internal:
+                    self._add(link.url, entry.depth + 1, page.url, link.name)
+        self._check_links(page, only_unqueued=True)
         if entry.depth == 0 and self._options.mode == "full":
             self._start_visits()
             await self._add_sitemap_urls()
@@ -270,18 +354,34 @@ class _Crawl:
 
     def _add(self, url: str, depth: int, referrer: str | None, name: str = "") -> None:
         """Queue ``url`` (found as a link named ``name``) if it is new, on the origin,
-        allowed, and the queue has room."""
-        if url in self._considered or len(self._queue) >= 2 * self._options.max_pages:
+        allowed, within the variant budget, and the queues have room."""
+        if url in self._considered:
             return
         self._considered.add(url)
         if not same_origin(url, self._origin) or (depth and not self._filter.allows(url)):
             return
         if depth and self._options.login is not None and looks_like_logout(url, name):
             return
-        robots = self._robots
-        if self._options.respect_robots_txt and robots is not None and not robots.allows(url):
+        if not self._may_request(url):
             return
-        self._queue.append(_Entry(url=url, depth=depth, referrer=referrer))
+        group, shape = variant_group(url), path_shape(url)
+        if self._groups[group] >= self._options.max_query_variants:
+            return
+        # Each queue keeps twice max_pages at most: variants never crowd out new pages.
+        queue = self._variants if shape in self._shapes else self._queue
+        if len(queue) >= 2 * self._options.max_pages:
+            return
+        self._groups[group] += 1
+        self._shapes.add(shape)
+        self._waiting_urls.add(url)
+        queue.append(_Entry(url=url, depth=depth, referrer=referrer))
+
+    def _may_request(self, url: str) -> bool:
+        """Whether robots.txt (when obeyed) lets the crawl fetch ``url``."""
+        robots = self._robots
+        return not (
+            self._options.respect_robots_txt and robots is not None and not robots.allows(url)
+        )
 
     async def _fetch_robots(self) -> RobotsRules:
         return await fetch_robots(
@@ -310,29 +410,79 @@ class _Crawl:
             self._add(item.url, 1, item.sitemap)
 
     async def _report_progress(self) -> None:
-        waiting = len(self._queue) - self._committed
+        waiting = self._waiting()
         progress = (min(self._options.max_pages, len(self._pages) + waiting), len(self._pages))
         if progress != self._progress and self._on_progress is not None:
             self._progress = progress
             await self._on_progress(*progress)
+
+    def _check_links(self, page: PageResult, *, only_unqueued: bool = False) -> None:
+        """Start checking the targets of ``page``'s links the crawl will not visit.
+
+        ``only_unqueued``: only those never queued (at a commit); at the end, those
+        queued but not visited too.
+        """
+        most = max(MIN_LINK_CHECKS, LINK_CHECKS_PER_PAGE * self._options.max_pages)
+        for link in page.links:
+            url = link.url
+            if len(self._checks) >= most:
+                return
+            if url in self._checks or url in self._outcomes or link.kind not in _CHECKED_KINDS:
+                continue
+            if link.internal:
+                if only_unqueued and url in self._waiting_urls:
+                    continue
+                if not self._may_request(url) or (
+                    self._options.login is not None and looks_like_logout(url, link.name)
+                ):
+                    continue
+                request, timeout_s = self._context.request, self._options.page_timeout_s
+            elif self._external is not None:
+                request, timeout_s = self._external, EXTERNAL_TIMEOUT_S
+            else:
+                continue
+            self._checks[url] = asyncio.create_task(self._check(request, url, timeout_s))
+
+    async def _check(self, request: APIRequestContext, url: str, timeout_s: float) -> LinkStatus:
+        async with self._checks_open:
+            return await check_link(request, url, timeout_s=timeout_s)
+
+    async def _checked(self) -> bool:
+        """Wait for the link checks within the time cap; whether they all ended."""
+        pending = [task for task in self._checks.values() if not task.done()]
+        if pending and self._time_left() > 0:
+            await asyncio.wait(pending, timeout=self._time_left())
+        if self._closed.done():
+            raise BrowserFailed("the browser closed during the crawl")
+        return all(task.done() for task in self._checks.values())
+
+    def _link_status(self, link: PageLink) -> LinkStatus | None:
+        visit = self._outcomes.get(link.url)
+        if visit is not None:
+            return LinkStatus(status=visit.status, error=visit.error)
+        task = self._checks.get(link.url)
+        if task is None or not task.done() or task.cancelled():
+            return None
+        return task.result()
 
     def _broken_links(self) -> list[BrokenLink]:
         broken = []
         for page in self._pages:
             reported: set[str] = set()
             for link in page.links:
-                visit = self._outcomes.get(link.url)
-                if link.kind != "page" or link.url in reported or visit is None:
+                if link.kind not in _CHECKED_KINDS or link.url in reported:
                     continue
-                if visit.broken:
+                status = self._link_status(link)
+                if status is not None and status.broken:
                     reported.add(link.url)
                     broken.append(
                         BrokenLink(
                             url=link.url,
                             name=link.name,
-                            status=visit.status,
-                            error=visit.error,
+                            status=status.status,
+                            error=status.error,
                             found_on=page.url,
+                            internal=link.internal,
                         )
                     )
         return broken

@@ -1,45 +1,37 @@
-"""Form cases: assert that a form's fields render, and fill and submit the simple ones.
+"""Form cases: what a form's case asserts, fills and submits.
 
-``form_steps`` turns one crawled form into steps. Every visible field gets an
-``expect_visible``. A *simple* form is then filled with values that fit each
-field (type, min/max, minlength/maxlength, pattern) and submitted by clicking its
+``plan_form`` turns one crawled form into the steps after the page's ``goto``: an
+``expect_visible`` for every shown field that has a verified target (see
+``crawler.locators``), and, for a *simple* form, the steps that fill it with values
+that fit each field (type, min/max, minlength/maxlength, pattern) and click its
 submit button. A form is simple when it submits by GET or POST to its own origin,
-has a visible submit button whose name does not sound destructive (delete,
-log out...), has no password, file or captcha field, has at most
-``MAX_FORM_FIELDS`` fields, and every required field can be given a value.
+has a located submit button whose name does not sound destructive (delete, log
+out...), an action that does not look like logging out or deleting, no password,
+file or captcha field, at most ``MAX_FORM_FIELDS`` shown fields, and every required
+field can be given a value.
 
-Fields are located as a person writing Playwright tests would (label, then
-placeholder, then role and accessible name, then test id, CSS last), taking
-the first locator that singles the field out among everything the crawl saw
-on the page (``PageHandles``).
+The crawl submits each distinct simple GET form once with exactly these steps
+(``crawler.submits``); generation decides from what happened whether the case
+submits it too. ``form_key`` says when two forms are the same form.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from crawler.models import FormField, PageForm, PageResult
-from crawler.urls import origin_of, same_origin
-from runner.steps import (
-    ARIA_ROLES,
-    Check,
-    Click,
-    ExpectNoConsoleErrors,
-    ExpectUrl,
-    ExpectVisible,
-    Fill,
-    Select,
-    Step,
-    Target,
-)
+from crawler.locators import asserted_fields
+from crawler.models import FormField, PageForm
+from crawler.notes import LeftOut
+from crawler.urls import looks_destructive, origin_of, same_origin
+from runner.steps import Check, Click, ExpectVisible, Fill, Select, Step, Target
 
 MAX_FORM_FIELDS = 30
 """Fields asserted per form; a form with more is not filled or submitted."""
+
+FormKey = tuple[object, ...]
 
 _UNFILLABLE_TYPES = frozenset({"password", "file"})
 _LEFT_AS_IS = frozenset({"hidden", "range", "color", "submit", "reset", "button", "image"})
@@ -74,153 +66,97 @@ _CAPTCHA = re.compile(r"captcha", re.IGNORECASE)
 _DESTRUCTIVE = re.compile(
     r"\b(delete|remove|destroy|cancel|reset|unsubscribe|log ?out|sign ?out)\b", re.IGNORECASE
 )
-_REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
 
 
 @dataclass(frozen=True)
-class PageHandles:
-    """What locators could match on a page: every field, link and submit button the crawl saw.
+class FormPlan:
+    """What a form's case can do: check its fields, and maybe fill and submit it."""
 
-    Locators of generated steps must single out one element, so each is checked
-    against everything of its kind here before it is used.
+    checks: list[Step]
+    """``expect_visible`` of each shown field that has a verified target."""
+
+    submit: list[Step] | None
+    """The fills and the click that submit it; ``None`` when it is not simple."""
+
+    not_simple: LeftOut | None
+    """Why ``submit`` is ``None``."""
+
+
+def form_key(page_url: str, form: PageForm) -> FormKey:
+    """What makes two forms the same: method, action, shown fields and submit button.
+
+    Hidden inputs do not count (a list's search form carries the current sort order),
+    and a form without an action, which submits to the page it is on, is the same
+    form on every page.
     """
-
-    fields: list[FormField]
-    link_names: list[str]
-    submit_names: Counter[str]
-    test_ids: Counter[str]
-
-    @classmethod
-    def of(cls, page: PageResult) -> PageHandles:
-        """The handles of ``page``."""
-        fields = [field for form in page.forms for field in form.fields]
-        submits = [form.submit for form in page.forms if form.submit is not None]
-        test_ids = [field.test_id for field in fields]
-        test_ids += [form.test_id for form in page.forms] + [button.test_id for button in submits]
-        return cls(
-            fields=fields,
-            link_names=[link.name for link in page.links if link.name],
-            submit_names=Counter(button.name for button in submits),
-            test_ids=Counter(test_id for test_id in test_ids if test_id),
-        )
-
-    def field_target(self, field: FormField) -> Target:
-        """The first of label, placeholder, role + name, test id that is unique; else CSS."""
-        others = [other for other in self.fields if other is not field]
-        label = self._unique_label(field, others)
-        if label is not None:
-            return Target(label=label)
-        placeholder = field.placeholder
-        if (
-            placeholder
-            and placeholder == " ".join(placeholder.split())
-            and all(other.placeholder != placeholder for other in others)
-        ):
-            return Target(placeholder=placeholder, exact=True)
-        if (
-            field.role in ARIA_ROLES
-            and field.accessible_name
-            and not any(_same_role_name(field, other) for other in others)
-        ):
-            return Target(role=field.role, name=field.accessible_name, exact=True)
-        return self._test_id_or_css(field.test_id, field.css)
-
-    def _unique_label(self, field: FormField, others: list[FormField]) -> str | None:
-        """The field's label if ``getByLabel`` finds the field alone by it.
-
-        The crawl reads a label's rendered text; Playwright matches all of its text
-        (hidden parts too, such as an aria-hidden "*"). So the target matches a part
-        of the label, case-insensitively (getByLabel's default), and no other label
-        or link name may contain it. A label that is not the field's accessible
-        name lost to an aria-label, which is what Playwright would then match.
-        """
-        label = field.label
-        if not label or label != field.accessible_name:
-            return None
-        texts = [other.label or other.accessible_name for other in others] + self.link_names
-        return None if any(label.casefold() in text.casefold() for text in texts) else label
-
-    def submit_target(self, form: PageForm) -> Target | None:
-        """The form's submit button by role and name, test id or CSS; ``None`` without one."""
-        button = form.submit
-        if button is None:
-            return None
-        named_field = any(
-            field.role == "button" and field.accessible_name == button.name for field in self.fields
-        )
-        if button.name and self.submit_names[button.name] == 1 and not named_field:
-            return Target(role="button", name=button.name, exact=True)
-        return self._test_id_or_css(button.test_id, button.css)
-
-    def _test_id_or_css(self, test_id: str | None, css: str) -> Target:
-        if test_id and self.test_ids[test_id] == 1:
-            return Target(test_id=test_id)
-        return Target(css=css)
-
-
-def _same_role_name(field: FormField, other: FormField) -> bool:
-    return (
-        other.visible
-        and other.role == field.role
-        and other.accessible_name == field.accessible_name
+    action = None if form.action == page_url else form.action
+    fields = tuple(
+        (field.tag, field.type, field.name) for field in form.fields if field.type != "hidden"
     )
+    return (form.method, action, fields, form.submit.name if form.submit else None)
 
 
-def form_steps(
-    page: PageResult, form: PageForm, handles: PageHandles, *, quiet: bool
-) -> list[Step]:
-    """Steps after the ``goto`` of ``page`` that check ``form`` renders and, if it is simple,
-    fill and submit it; empty when the form shows no field (there is nothing to check).
+def form_label(form: PageForm) -> str:
+    """The form's id or name, else its button's name (empty without any)."""
+    return form.id or form.name or (form.submit.name if form.submit else "")
 
-    A GET submission ends with ``expect_url`` on the action's path: the browser
-    always lands there, whatever the query. A POST's landing page is up to the
-    server (often a redirect), so nothing is asserted about it. ``quiet`` (the
-    crawl saw no console error where the form is and where it leads) adds
-    ``expect_no_console_errors`` after a submission.
-    """
-    shown = [field for field in form.fields if field.visible and field.role is not None]
-    if not shown:
-        return []
-    targets = {id(field): handles.field_target(field) for field in shown[:MAX_FORM_FIELDS]}
-    steps: list[Step] = [
+
+def plan_form(page_url: str, form: PageForm) -> FormPlan:
+    """The steps of ``form``'s case on the page at ``page_url`` (see the module doc)."""
+    shown = asserted_fields(form.fields)
+    targets = {id(field): field.target for field in shown if field.target is not None}
+    checks: list[Step] = [
         ExpectVisible(action="expect_visible", target=target) for target in targets.values()
     ]
-    submit = handles.submit_target(form)
-    if submit is None or len(shown) > MAX_FORM_FIELDS or not _submittable(page, form):
-        return steps
-    filling = list(_filling(form.fields, targets))
-    if None in filling:
-        return steps
-    steps += [step for step in filling if step is not None]
+    problem = _not_simple(page_url, form)
+    if problem is None and sum(f.visible and f.role is not None for f in form.fields) > len(shown):
+        problem = f"it has more than {MAX_FORM_FIELDS} fields"
+    submit = form.submit.target if form.submit else None
+    if problem is None and submit is None:
+        problem = "its submit button has no verified locator"
+    filling = [] if problem is not None else list(_filling(form.fields, targets))
+    if problem is None and None in filling:
+        problem = "a required field cannot be given a value"
+    if problem is not None or submit is None:
+        what = f"submit of {_described(form)}"
+        left_out = LeftOut(what=what, reason="not_simple", detail=problem)
+        return FormPlan(checks=checks, submit=None, not_simple=left_out)
+    steps = [step for step in filling if step is not None]
     steps.append(Click(action="click", target=submit))
-    if form.method == "get":
-        path = _REGEX_SPECIAL.sub(r"\\\1", urlsplit(form.action).path or "/")
-        steps.append(ExpectUrl(action="expect_url", match="regex", value=f"^{path}(\\?|$)"))
-    if quiet:
-        steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
-    return steps
+    return FormPlan(checks=checks, submit=steps, not_simple=None)
 
 
-def _submittable(page: PageResult, form: PageForm) -> bool:
-    """Whether submitting ``form`` is safe and can work, judging by the form alone."""
-    if form.method not in ("get", "post") or not same_origin(form.action, origin_of(page.url)):
-        return False
-    if form.submit is None or _DESTRUCTIVE.search(form.submit.name):
-        return False
+def _described(form: PageForm) -> str:
+    label = form_label(form)
+    return f'form "{label}"' if label else "the form"
+
+
+def _not_simple(page_url: str, form: PageForm) -> str | None:
+    """Why submitting ``form`` is unsafe or cannot work, judging by the form alone."""
+    if form.method not in ("get", "post"):
+        return f"it submits by {form.method}"
+    if not same_origin(form.action, origin_of(page_url)):
+        return "it submits to another origin"
+    if form.submit is None:
+        return "it has no submit button"
+    if _DESTRUCTIVE.search(form.submit.name) or looks_destructive(form.action):
+        return "it looks like logging out or deleting"
     if _CAPTCHA.search(f"{form.id} {form.name} {form.css}"):
-        return False
-    return not any(
-        field.type in _UNFILLABLE_TYPES or _CAPTCHA.search(f"{field.name} {field.id} {field.css}")
-        for field in form.fields
-    )
+        return "it has a captcha"
+    for field in form.fields:
+        if field.type in _UNFILLABLE_TYPES:
+            return f"it has a {field.type} field"
+        if _CAPTCHA.search(f"{field.name} {field.id} {field.css}"):
+            return "it has a captcha"
+    return None
 
 
 def _filling(fields: list[FormField], targets: dict[int, Target]) -> Iterator[Step | None]:
     """The steps giving each field a value; ``None`` for a required field that cannot get one.
 
     Disabled, read-only and ``type=hidden`` fields are left alone: browsers do
-    not validate them. A required field that is not shown cannot be filled, so
-    it is ``None`` unless it already has a value.
+    not validate them. A required field without a target (not shown, or not
+    located) cannot be filled, so it is ``None`` unless it already has a value.
     """
     radio_groups: set[str] = set()
     for field in fields:

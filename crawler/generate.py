@@ -1,33 +1,41 @@
-"""Suite generation: test cases of the step language from a crawl's pages (DESIGN §4).
+"""Suite generation: test cases of the step language from a crawl's pages (DESIGN §4, §7).
 
-``generate_suite(pages, base_url)`` is pure and deterministic: the same pages
-give the same cases, in the same order, with the same names. Step URLs are
-paths (``/about?tab=2``), so the suite runs against any deployment given as the
-run's base URL. Cases come grouped by type, each group in crawl order:
+``generate(pages, base_url)`` is pure and deterministic: the same pages give the
+same cases, in the same order, with the same names, and the same notes. Step URLs
+are paths (``/about?tab=2``), so the suite runs against any deployment given as
+the run's base URL. Every locator a step uses is one the crawl verified in the
+live page (``crawler.locators``): what has none is left out. Cases come grouped by
+type, each group in crawl order:
 
-- ``smoke``, one per loaded page (``Page loads: /about``): go to it, expect its
-  status, its title and its main heading (by role and exact name), its
-  performance budgets and no new accessibility violations (``crawler.audit_cases``),
-  and no console errors when the crawl saw none there.
-- ``navigation`` (``Navigate: / → About``): go to a page, click a link by role
-  and exact name, expect the path (and query) the crawl landed on, after
-  redirects. At most ``MAX_LINKS_PER_PAGE`` per page, and a link (same name,
-  same destination) found on several pages is tested on the first one only, so
-  a site-wide menu gives one case per entry, not one per page.
-- ``form`` (``Form: /contact contact form``): see ``crawler.form_cases``; at most
-  ``MAX_FORMS_PER_PAGE`` per page, and a form repeated on several pages (same
-  method, action and fields) is tested on the first one only.
+- ``smoke``, one per page template (``Page loads: /about``): go to it, expect its
+  status, its title and its main heading (by role and exact name, with its level
+  when another heading has the same name), its performance budgets and no new
+  accessibility violations (``crawler.audit_cases``), and no console errors when
+  the crawl saw none there.
+- ``navigation`` (``Navigate: / → About``): go to a page, click a link, expect the
+  path (and query) the crawl landed on, after redirects. At most
+  ``MAX_LINKS_PER_PAGE`` per page, and a link (same name, same destination) found
+  on several pages is tested on the first one only, so a site-wide menu gives one
+  case per entry, not one per page.
+- ``form`` (``Form: /contact contact form``): the shown fields render; a simple
+  GET form is also filled and submitted when the crawl's own submission of it
+  (``crawler.submits``) landed on a page of the site, and a simple POST form only
+  with ``submit_post_forms``. At most ``MAX_FORMS_PER_PAGE`` per page; a form found
+  on several pages (same ``form_key``) is tested on the first one only.
 
-A page counts as loaded when it answered 2xx with an HTML document, was no
-download and had no load error, on the base URL's origin or the one the start
-page (the first page) redirected to; other pages get no case and are no link
-destination. Left out because they cannot be asserted stably: titles, headings
-and link names that are empty, cut short by the crawler, or look like they
-change from one load to the next (times, dates, long numbers, hex ids, "5
-minutes ago"); link names not unique among the page's visible links; links
-that are external, hidden, open a new tab, download, or lead back to their own
-page or to a page that was not crawled or did not load; links and forms of
-pages the crawler truncated (their lists may miss a duplicate name).
+A page template is a path with a set of query keys: a page whose template an
+earlier page has (``/list?o=2`` after ``/list?o=1``) is a *variant* and gets no
+case of its own, nor does a link to it. A page counts as loaded when it answered
+2xx with an HTML document, was no download and had no load error, on the base
+URL's origin or the one the start page (the first page) redirected to; other
+pages get no case and are no link destination. Left out because they cannot be
+asserted stably: titles, headings and link names that are empty, cut short by
+the crawler, or look like they change from one load to the next
+(``crawler.stable``); link names not unique among the page's visible links;
+links that are external, hidden, open a new tab, download, look like logging out
+or deleting, or lead back to their own page or to a page that was not crawled or
+did not load; links and forms of pages the crawler truncated. The ``notes`` say,
+per case, why it was made and, per page, what was left out and why.
 """
 
 from __future__ import annotations
@@ -35,14 +43,16 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import TypeGuard
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from crawler.analysis import LIMITS
 from crawler.audit_cases import audit_steps
-from crawler.form_cases import PageHandles, form_steps
-from crawler.models import PageForm, PageLink, PageResult
-from crawler.urls import normalise_url, origin_of
+from crawler.form_cases import FormKey, FormPlan, form_key, form_label, plan_form
+from crawler.locators import clickable
+from crawler.models import FormSubmission, PageForm, PageLink, PageResult
+from crawler.notes import CaseNote, GenerationNotes, LeftOut, LeftOutReason, PageNotes
+from crawler.stable import is_stable_text
+from crawler.urls import looks_destructive, normalise_url, origin_of, variant_group
 from crawler.visit import HTML_TYPES
 from runner.export_common import unique
 from runner.steps import (
@@ -56,9 +66,11 @@ from runner.steps import (
     ExpectVisible,
     Goto,
     Step,
-    Target,
+    quoted,
     url_path,
 )
+
+__all__ = ["GeneratedSuite", "generate", "generate_suite", "is_stable_text", "suite_name"]
 
 MAX_LINKS_PER_PAGE = 10
 """Navigation cases made from one page's links, the first in document order."""
@@ -70,19 +82,15 @@ TAGS = ["generated"]
 """Tags of every generated case, telling them apart from hand-written ones."""
 
 _MAX_NAME_PART = 60
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_VOLATILE = re.compile(
-    r"\d{1,2}:\d{2}"  # a time of day
-    r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"  # a numeric date
-    rf"|\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?![a-z])"  # a date
-    r"|\d{5,}|\d{1,3}(?:,\d{3})+"  # counters, ids, timestamps
-    r"|\b(?=[a-f\d-]*\d)(?=[a-f\d-]*[a-f])[a-f\d]{8,}(?:-[a-f\d]+)*\b"  # hex ids, UUIDs
-    r"|\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b|\bjust now\b",
-    re.IGNORECASE,
-)
+_REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
+
+
+@dataclass(frozen=True)
+class GeneratedSuite:
+    """A generated suite's cases and the notes saying why each is there and what is not."""
+
+    cases: list[Case]
+    notes: GenerationNotes
 
 
 def suite_name(base_url: str) -> str:
@@ -92,24 +100,38 @@ def suite_name(base_url: str) -> str:
     return f"Generated: {parts.netloc}{path}"
 
 
-def generate_suite(pages: Sequence[PageResult], base_url: str) -> list[Case]:
-    """Test cases for the crawled ``pages`` of the site at ``base_url`` (see the module doc)."""
+def generate(
+    pages: Sequence[PageResult], base_url: str, *, submit_post_forms: bool = False
+) -> GeneratedSuite:
+    """Test cases for the crawled ``pages`` of the site at ``base_url`` (see the module doc);
+    simple POST forms are submitted only with ``submit_post_forms``."""
     site = _Site(pages, base_url)
-    cases = [_page_case(page) for page in site.pages]
-    cases += _navigation_cases(site)
-    cases += _form_cases(site)
-    return _uniquely_named(cases)
+    made = [_page_case(site, page) for page in site.pages]
+    made += _navigation_cases(site)
+    made += _form_cases(site, submit_post_forms)
+    cases = _uniquely_named([case for case, _ in made])
+    whys = [why for _, why in made]
+    notes = GenerationNotes(
+        cases=[CaseNote(name=case.name, why=why) for case, why in zip(cases, whys, strict=True)],
+        pages=site.page_notes(),
+    )
+    return GeneratedSuite(cases=cases, notes=notes)
 
 
-def is_stable_text(text: str | None) -> TypeGuard[str]:
-    """Whether ``text`` can be asserted: not empty, not cut short, not likely to change."""
-    if not text:
-        return False
-    return len(text) < LIMITS["text"] and _VOLATILE.search(text) is None
+def generate_suite(
+    pages: Sequence[PageResult], base_url: str, *, submit_post_forms: bool = False
+) -> list[Case]:
+    """The cases ``generate`` makes, without the notes."""
+    return generate(pages, base_url, submit_post_forms=submit_post_forms).cases
+
+
+_Made = tuple[Case, str]
+"""A case and why it was made."""
 
 
 class _Site:
-    """The loaded pages of a crawl, one per URL, and where each crawled URL led."""
+    """The loaded pages of a crawl, one per URL, where each crawled URL led, the page
+    templates, the crawl's form submissions, and the notes gathered on the way."""
 
     def __init__(self, pages: Sequence[PageResult], base_url: str) -> None:
         # The crawl follows the start page's redirect (http to https, to www.): the
@@ -117,19 +139,50 @@ class _Site:
         origins = {origin_of(normalise_url(base_url) or base_url)}
         origins.update(origin_of(page.url) for page in pages[:1])
         self.pages: list[PageResult] = []
+        """The template pages: loaded, and the first of their template."""
         self._landed: dict[str, PageResult | None] = {}
+        self._left_out: dict[str, list[LeftOut]] = {}
+        self._order = {page.url: index for index, page in reversed(list(enumerate(pages)))}
+        self.submissions: dict[FormKey, tuple[str, FormSubmission]] = {}
+        """Per form, the crawl's submission of it and the URL of the page it was made on."""
+        templates: dict[tuple[str, frozenset[str]], PageResult] = {}
         for page in pages:
             on_site = origin_of(page.url) in origins
             loaded = on_site and _loaded(page) and page.url not in self._landed
+            template = templates.setdefault(variant_group(page.url), page) if loaded else None
+            if template is not None and template is not page:
+                detail = f"the same path and query keys as {url_path(template.url)}"
+                self.leave_out(page, LeftOut(what="page", reason="variant", detail=detail))
+                loaded = False
             for url in (page.url, page.redirected_from):
                 if url is not None:
                     self._landed.setdefault(url, page if loaded else None)
+            for form in page.forms:
+                if form.submission is not None:
+                    made = (page.url, form.submission)
+                    self.submissions.setdefault(form_key(page.url, form), made)
             if loaded:
                 self.pages.append(page)
+                self._note_page(page)
+
+    def _note_page(self, page: PageResult) -> None:
+        for item in page.unlocated:
+            self.leave_out(page, LeftOut(what=item.element, reason=item.reason))
+        if page.truncated:
+            self.leave_out(page, LeftOut(what="links and forms", reason="truncated"))
 
     def destination(self, url: str) -> PageResult | None:
-        """The loaded page a request for ``url`` ended on, if the crawl knows one."""
+        """The template page a request for ``url`` ended on, if the crawl knows one."""
         return self._landed.get(url)
+
+    def leave_out(self, page: PageResult, left_out: LeftOut) -> None:
+        """Note that ``left_out`` is not asserted on ``page``."""
+        self._left_out.setdefault(page.url, []).append(left_out)
+
+    def page_notes(self) -> list[PageNotes]:
+        """What was left out, per page, in crawl order."""
+        urls = sorted(self._left_out, key=self._order.__getitem__)
+        return [PageNotes(url=url_path(url), left_out=self._left_out[url]) for url in urls]
 
 
 def _loaded(page: PageResult) -> bool:
@@ -154,53 +207,76 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_NAME_PART else text[: _MAX_NAME_PART - 1] + "…"
 
 
-def _page_case(page: PageResult) -> Case:
+def _page_case(site: _Site, page: PageResult) -> _Made:
     assert page.status is not None  # only loaded pages get here
+    path = url_path(page.url)
     steps: list[Step] = [_goto(page), ExpectStatus(action="expect_status", status=page.status)]
     if is_stable_text(page.title):
         steps.append(ExpectTitle(action="expect_title", value=page.title))
-    if is_stable_text(page.heading):
-        heading = Target(role="heading", name=page.heading, exact=True)
-        steps.append(ExpectVisible(action="expect_visible", target=heading))
+    elif page.title:
+        site.leave_out(page, LeftOut(what=f"title {quoted(page.title)}", reason="volatile"))
+    if page.heading_target is not None:
+        steps.append(ExpectVisible(action="expect_visible", target=page.heading_target))
+    elif page.heading and not is_stable_text(page.heading):
+        site.leave_out(page, LeftOut(what=f"heading {quoted(page.heading)}", reason="volatile"))
     steps += audit_steps(page)
     if not page.console_errors:
         steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
-    return _case(f"Page loads: {_short(url_path(page.url))}", "smoke", steps)
+    else:
+        detail = f"the crawl saw {len(page.console_errors)}"
+        site.leave_out(
+            page, LeftOut(what="no console errors", reason="console_errors", detail=detail)
+        )
+    why = f"{path} answered {page.status} with an HTML page"
+    return _case(f"Page loads: {_short(path)}", "smoke", steps), why
 
 
-def _navigation_cases(site: _Site) -> list[Case]:
-    cases: list[Case] = []
+def _navigation_cases(site: _Site) -> list[_Made]:
+    made: list[_Made] = []
     tested: set[tuple[str, str]] = set()
     for page in site.pages:
         if page.truncated:
             continue
         shown = Counter(link.name for link in page.links if link.visible)
-        made = 0
+        count = 0
         for link in page.links:
-            if made == MAX_LINKS_PER_PAGE:
+            if count == MAX_LINKS_PER_PAGE:
                 break
             destination = _followable(site, page, link, shown)
             if destination is None or (link.name, destination.url) in tested:
                 continue
+            assert link.target is not None  # _followable checks it
             tested.add((link.name, destination.url))
-            made += 1
+            count += 1
             steps: list[Step] = [
                 _goto(page),
-                Click(action="click", target=Target(role="link", name=link.name, exact=True)),
+                Click(action="click", target=link.target),
                 ExpectUrl(action="expect_url", value=url_path(destination.url)),
             ]
             name = f"Navigate: {_short(url_path(page.url))} → {_short(link.name)}"
-            cases.append(_case(name, "navigation", steps))
-    return cases
+            why = (
+                f"link {quoted(link.name)} on {url_path(page.url)} "
+                f"leads to {url_path(destination.url)}"
+            )
+            made.append((_case(name, "navigation", steps), why))
+    return made
 
 
 def _followable(
     site: _Site, page: PageResult, link: PageLink, shown: Counter[str]
 ) -> PageResult | None:
-    """The loaded page clicking ``link`` on ``page`` leads to, if a test can rely on it."""
+    """The page clicking ``link`` on ``page`` leads to, if a test can rely on it."""
     if link.kind != "page" or not link.internal or not link.visible or link.new_tab:
         return None
-    if shown[link.name] != 1 or not is_stable_text(link.name):
+    if link.name and not is_stable_text(link.name) and shown[link.name] == 1:
+        what = f"navigation to link {quoted(link.name)}"
+        site.leave_out(page, LeftOut(what=what, reason="volatile"))
+        return None
+    if not clickable(link) or shown[link.name] != 1 or link.target is None:
+        return None
+    if looks_destructive(link.url, link.name):
+        what = f"navigation to link {quoted(link.name)}"
+        site.leave_out(page, LeftOut(what=what, reason="destructive"))
         return None
     destination = site.destination(link.url)
     if destination is None or destination.url == page.url:
@@ -208,33 +284,51 @@ def _followable(
     return destination
 
 
-def _form_cases(site: _Site) -> list[Case]:
-    cases: list[Case] = []
-    tested: set[tuple[object, ...]] = set()
+def _form_cases(site: _Site, submit_post_forms: bool) -> list[_Made]:
+    made: list[_Made] = []
+    tested: set[FormKey] = set()
     for page in site.pages:
         if page.truncated:
             continue
-        handles = PageHandles.of(page)
         for number, form in _new_forms(page, tested):
-            quiet = not page.console_errors and _quiet_result(site, form)
-            steps = form_steps(page, form, handles, quiet=quiet)
-            if not steps:
+            plan = plan_form(page.url, form)
+            if not plan.checks:
                 continue
-            name = f"Form: {_short(url_path(page.url))} {_form_label(form, number)} form"
-            cases.append(_case(name, "form", [_goto(page), *steps]))
-    return cases
+            submission = _submission(site, page, form)
+            steps, why = _form_steps(site, page, form, plan, submission, submit_post_forms)
+            label = _short(form_label(form)) or f"#{number}"
+            name = f"Form: {_short(url_path(page.url))} {label} form"
+            made.append((_case(name, "form", [_goto(page), *steps]), why))
+    return made
 
 
-def _new_forms(page: PageResult, tested: set[tuple[object, ...]]) -> Iterator[tuple[int, PageForm]]:
+def _submission(site: _Site, page: PageResult, form: PageForm) -> FormSubmission | None:
+    """The crawl's submission of ``form``: made on ``page``, or else on another page with
+    the same form, where a landing on that page's own path means this page's path here
+    (a form without an action submits to the page it is on)."""
+    if form.submission is not None:
+        return form.submission
+    made = site.submissions.get(form_key(page.url, form))
+    if made is None:
+        return None
+    made_on, submission = made
+    if submission.url is None:
+        return submission
+    landed = urlsplit(submission.url)
+    if landed.path != urlsplit(made_on).path:
+        return submission
+    here = urlsplit(page.url)
+    url = landed._replace(scheme=here.scheme, netloc=here.netloc, path=here.path).geturl()
+    return submission.model_copy(update={"url": url})
+
+
+def _new_forms(page: PageResult, tested: set[FormKey]) -> Iterator[tuple[int, PageForm]]:
     """``page``'s forms (with their number on the page) not yet tested on an earlier page."""
     made = 0
     for number, form in enumerate(page.forms, start=1):
         if made == MAX_FORMS_PER_PAGE:
             return
-        # A form without an action submits to the page it is on: the same form on every page.
-        action = None if form.action == page.url else form.action
-        fields = tuple((field.tag, field.type, field.name) for field in form.fields)
-        key = (form.method, action, fields, form.submit.name if form.submit else None)
+        key = form_key(page.url, form)
         if key in tested:
             continue
         tested.add(key)
@@ -242,18 +336,73 @@ def _new_forms(page: PageResult, tested: set[tuple[object, ...]]) -> Iterator[tu
         yield number, form
 
 
-def _quiet_result(site: _Site, form: PageForm) -> bool:
-    """Whether a GET form's result page, when crawled, showed no console errors."""
-    if form.method != "get":
-        return True
-    landed = site.destination(form.action.split("?")[0])
-    return landed is None or not landed.console_errors
+def _form_steps(
+    site: _Site,
+    page: PageResult,
+    form: PageForm,
+    plan: FormPlan,
+    submission: FormSubmission | None,
+    submit_post_forms: bool,
+) -> tuple[list[Step], str]:
+    """The steps of ``form``'s case after the ``goto``, and why the case was made.
+
+    A GET submission lands on the path the crawl's own submission landed on;
+    a POST's landing is up to the server, so nothing is asserted about it. No
+    console errors is asserted after a GET submission the crawl saw clean only.
+    """
+    label = form_label(form)
+    subject = f"form {quoted(label)}" if label else "the form"
+    checked = f"{subject} on {url_path(page.url)}: its fields render"
+
+    def leave_out(reason: LeftOutReason, detail: str | None, what: str) -> None:
+        site.leave_out(page, LeftOut(what=what, reason=reason, detail=detail))
+
+    if plan.submit is None:
+        if plan.not_simple is not None:
+            site.leave_out(page, plan.not_simple)
+        return plan.checks, checked
+    if form.method == "post":
+        if not submit_post_forms:
+            leave_out("post", "settings.submit_post_forms is false", f"submit of {subject}")
+            return plan.checks, checked
+        return [*plan.checks, *plan.submit], f"{checked}; it is filled and posted"
+    problem = _submission_problem(submission)
+    if problem is not None:
+        leave_out(*problem, f"submit of {subject}")
+        return plan.checks, checked
+    assert submission is not None and submission.url is not None
+    steps = [*plan.checks, *plan.submit]
+    landed = urlsplit(submission.url).path or "/"
+    if is_stable_text(landed):
+        escaped = _REGEX_SPECIAL.sub(r"\\\1", landed)
+        steps.append(ExpectUrl(action="expect_url", match="regex", value=f"^{escaped}(\\?|$)"))
+    errors = len(page.console_errors) + len(submission.console_errors)
+    if errors:
+        leave_out("console_errors", f"the crawl saw {errors}", "no console errors after submit")
+    else:
+        steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
+    return steps, f"{checked}; the crawl's submission of it landed on {landed}"
 
 
-def _form_label(form: PageForm, number: int) -> str:
-    """The form's id or name, else its button's name, else its number on the page."""
-    label = form.id or form.name or (form.submit.name if form.submit else "")
-    return _short(label) if label else f"#{number}"
+def _submission_problem(
+    submission: FormSubmission | None,
+) -> tuple[LeftOutReason, str | None] | None:
+    """Why a GET form's case may not submit it, judging by the crawl's own submission."""
+    if submission is None:
+        return "not_submitted", None
+    match submission.outcome:
+        case "navigated":
+            if submission.status is not None and submission.status >= 400:
+                return "error_status", f"the crawl's submission answered {submission.status}"
+            return None
+        case "download":
+            return "download", "the crawl's submission downloaded a file"
+        case "left_origin":
+            return "left_origin", f"the crawl's submission landed on {submission.url}"
+        case "no_navigation":
+            return "no_navigation", "nothing loaded after the crawl's submission"
+        case _:
+            return "submit_failed", submission.error
 
 
 def _uniquely_named(cases: list[Case]) -> list[Case]:

@@ -15,10 +15,13 @@ from crawler.audits.models import AuditCategory, PageAudits
 from crawler.settings import MAX_CONCURRENCY, CrawlerSettings
 from crawler.urls import compile_patterns, normalise_url
 from runner.login import Login
+from runner.steps import Target
 
 CrawlMode = Literal["full", "quick"]
 LinkKind = Literal["page", "mailto", "tel", "javascript", "download", "other"]
 StopReason = Literal["completed", "max_pages", "max_duration"]
+SubmitOutcome = Literal["navigated", "download", "left_origin", "no_navigation", "failed"]
+LocatorProblem = Literal["not_unique", "not_found", "hidden"]
 
 QUICK_MAX_PAGES = 20
 
@@ -79,6 +82,17 @@ class CrawlOptions(BaseModel):
     login: Login | None = None
     """Steps performed in the crawl's browser context before the first page, so every
     page is crawled logged in; then URLs that look like logging out are not followed."""
+
+    max_query_variants: int = Field(default=5, ge=1, le=1000)
+    """Most pages crawled per path and set of query keys (``/list?o=1``, ``/list?o=2``
+    are two of ``/list`` with keys {o}); further such URLs are link-checked only."""
+
+    check_external_links: bool = False
+    """Also check external http(s) links, with one short request each (no project headers)."""
+
+    prepare_generation: bool = True
+    """Verify the locators generated steps would use and submit each distinct simple GET
+    form once (what suite generation relies on); off for a crawl no suite is made from."""
 
     base_url: str | None = None
     """The site's base URL, which relative ``goto`` URLs of ``login`` resolve against
@@ -156,6 +170,16 @@ class PageLink(BaseModel):
     new_tab: bool
     """Opens in another browsing context (``target`` other than _self/_parent/_top)."""
 
+    test_id: str | None = None
+    """The ``data-testid`` attribute (read for links a generated step may click)."""
+
+    css: str | None = None
+    """A selector unique in the document (read for links a generated step may click)."""
+
+    target: Target | None = None
+    """The locator that found this link alone and visible in the live page at crawl time
+    (``crawler.locators``); ``None`` when none did or it was not tried."""
+
 
 class FieldOption(BaseModel):
     """One ``<option>`` of a select field."""
@@ -207,6 +231,8 @@ class FormField(BaseModel):
     max_length: int | None = None
     min: str | None = None
     max: str | None = None
+    target: Target | None = None
+    """The locator verified at crawl time to find this field alone and visible."""
 
 
 class FormButton(BaseModel):
@@ -217,6 +243,28 @@ class FormButton(BaseModel):
 
     css: str
     test_id: str | None
+    target: Target | None = None
+    """The locator verified at crawl time to find this button alone and visible."""
+
+
+class FormSubmission(BaseModel):
+    """What happened when the crawl filled and submitted a GET form once, as its case would."""
+
+    outcome: SubmitOutcome
+    """``navigated`` (to a page on the site), ``download``, ``left_origin``,
+    ``no_navigation`` (nothing loaded within a few seconds), or ``failed`` (a step failed)."""
+
+    url: str | None = None
+    """Where the submission landed (``navigated``, ``left_origin``)."""
+
+    status: int | None = None
+    """HTTP status of the page it landed on."""
+
+    console_errors: list[str] = Field(default_factory=list)
+    """Console errors and uncaught exceptions from the click until the landing page loaded."""
+
+    error: str | None = None
+    """Why a step failed (``failed``)."""
 
 
 class PageForm(BaseModel):
@@ -234,6 +282,9 @@ class PageForm(BaseModel):
     test_id: str | None
     fields: list[FormField]
     submit: FormButton | None
+    submission: FormSubmission | None = None
+    """The crawl's own submission of this GET form; ``None`` when it did not submit it
+    (not GET, not simple, or the same form was submitted on another page)."""
 
 
 class FailedRequest(BaseModel):
@@ -246,6 +297,17 @@ class FailedRequest(BaseModel):
     status: int | None
     error: str | None
     """Network error text (``net::ERR_CONNECTION_REFUSED``...) when there was no response."""
+
+
+class Unlocated(BaseModel):
+    """An element a generated step would use that no candidate locator found alone."""
+
+    element: str
+    """What it is, e.g. ``link "Docs"``, ``field "Email"``, ``heading "Reports"``."""
+
+    reason: LocatorProblem
+    """What its first candidate found: several elements (``not_unique``), none or
+    another element (``not_found``), or it hidden (``hidden``)."""
 
 
 class PageResult(BaseModel):
@@ -266,6 +328,10 @@ class PageResult(BaseModel):
     title: str
     heading: str | None
     """Text of the main ``<h1>`` (the first inside ``<main>``, else the first)."""
+
+    heading_target: Target | None = None
+    """The locator verified at crawl time to find the main heading alone (by role and
+    exact name, with ``level`` when another heading has the same name)."""
 
     depth: int
     referrer: str | None
@@ -289,13 +355,16 @@ class PageResult(BaseModel):
     error: str | None
     """Why the page could not load (fully); ``None`` when it did."""
 
+    unlocated: list[Unlocated] = Field(default_factory=list)
+    """Elements no verified locator was found for (see ``crawler.locators``)."""
+
     audits: PageAudits | None = None
     """What the audits found; ``None`` for pages not audited (not HTML, not 2xx, not loaded,
     or every category turned off)."""
 
 
 class BrokenLink(BaseModel):
-    """An internal link whose target answered 4xx/5xx or could not be loaded."""
+    """A link whose target answered 4xx/5xx or could not be loaded."""
 
     url: str
     name: str
@@ -304,6 +373,10 @@ class BrokenLink(BaseModel):
     status: int | None
     error: str | None
     found_on: str
+    """The crawled page the link is on."""
+
+    internal: bool = True
+    """On the crawl's origin; external links are checked only with ``check_external_links``."""
 
 
 class CrawlResult(BaseModel):
@@ -313,3 +386,7 @@ class CrawlResult(BaseModel):
     broken_links: list[BrokenLink]
     stopped_reason: StopReason
     """``completed`` (nothing left within depth), ``max_pages`` or ``max_duration``."""
+
+    links_checked: int = 0
+    """Link targets checked with a plain request (not visited as pages): those beyond
+    ``depth`` or ``max_pages``, over the query-variant budget, excluded, or external."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _INDEX_DOCUMENTS = ("index.html", "index.htm")
@@ -34,6 +34,7 @@ _INDEX_DOCUMENTS = ("index.html", "index.htm")
 _SAFE = "/:@!$&'()*+,;=-._~%?"
 # "log" or "sign", then "out" or "off", as a word of its own: /logout, /users/sign_out, Log out.
 _LOGOUT = re.compile(r"(?<![a-z])(?:log|sign)(?:[-_\s]|%20)?(?:out|off)(?![a-z])", re.IGNORECASE)
+_DELETE = re.compile(r"(?<![a-z])(?:delete|remove|destroy|unsubscribe)(?![a-z])", re.IGNORECASE)
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
@@ -94,6 +95,36 @@ def looks_like_logout(url: str, name: str = "") -> bool:
     """
     parts = urlsplit(url)
     return any(_LOGOUT.search(text) for text in (f"{parts.path}?{parts.query}", name))
+
+
+def looks_destructive(url: str, name: str = "") -> bool:
+    """Whether following ``url`` (a link or form named ``name``) reads like logging out or
+    deleting something: ``looks_like_logout``, or delete, remove, destroy, unsubscribe as a
+    word of the path, query or name (``/items/3/delete/``, "Remove from cart")."""
+    parts = urlsplit(url)
+    texts = (f"{parts.path}?{parts.query}", name)
+    return looks_like_logout(url, name) or any(_DELETE.search(text) for text in texts)
+
+
+def variant_group(url: str) -> tuple[str, frozenset[str]]:
+    """The path and the set of query keys of ``url``: what its query-string variants share
+    (``/list?o=1`` and ``/list?o=-2.1`` are both ``("/list", {"o"})``)."""
+    parts = urlsplit(url)
+    keys = frozenset(key for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return parts.path, keys
+
+
+_ID_SEGMENT = re.compile(
+    r"^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=[a-z]*\d)[0-9a-f]{12,})$",
+    re.IGNORECASE,
+)
+
+
+def path_shape(url: str) -> str:
+    """``url``'s path with its id segments (numbers, UUIDs, long hex) as ``{id}``:
+    ``/items/42/edit`` and ``/items/7/edit`` are both ``/items/{id}/edit``."""
+    segments = urlsplit(url).path.split("/")
+    return "/".join("{id}" if _ID_SEGMENT.match(segment) else segment for segment in segments)
 
 
 def index_key(url: str) -> str:

@@ -1,5 +1,9 @@
 """Visiting one URL: load it in a fresh tab, watch what it does, analyse what loaded.
 
+After the analysis, the locators generated steps would use are verified in the
+live page (``crawler.locators``) and, when the crawl passes ``claim_form``, the
+page's simple GET forms no other page claimed are submitted (``crawler.submits``).
+
 A visit never hangs and never raises for a bad page: the navigation waits for
 the ``load`` event at most ``timeout_s`` and the analysis of whatever loaded
 gets as long again; dialogs are dismissed by Playwright (no dialog listener is
@@ -24,8 +28,10 @@ from crawler.analysis import PageAnalysis, analyse_page
 from crawler.audits.audit import audit_page
 from crawler.audits.models import AuditCategory, PageAudits
 from crawler.errors import BrowserFailed
+from crawler.locators import verify_targets
 from crawler.models import FailedRequest, PageResult
-from crawler.urls import normalise_url
+from crawler.submits import FormClaim, submit_forms
+from crawler.urls import normalise_url, same_origin
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _MAX_MESSAGES = 100
@@ -66,6 +72,7 @@ class PageVisit:
             content_type=self.content_type,
             title=analysis.title if analysis else "",
             heading=analysis.heading if analysis else None,
+            heading_target=analysis.heading_target if analysis else None,
             depth=depth,
             referrer=referrer,
             load_time=self.load_time,
@@ -76,6 +83,7 @@ class PageVisit:
             download=self.download,
             truncated=analysis.truncated if analysis else False,
             error=self.error,
+            unlocated=analysis.unlocated if analysis else [],
             audits=self.audits,
         )
 
@@ -168,12 +176,16 @@ async def visit_page(
     origin: str | None,
     timeout_s: float,
     referer: str | None = None,
+    verify: bool = True,
+    claim_form: FormClaim | None = None,
     audits: Collection[AuditCategory] = (),
 ) -> PageVisit:
     """Load ``url`` in a new tab of ``context``, audit and analyse it, close the tab.
 
     Links found are internal when on ``origin`` (``None``: the page's own origin). An HTML
-    page that loaded with a 2xx status is audited in the ``audits`` categories.
+    page that loaded with a 2xx status is audited in the ``audits`` categories. With
+    ``verify``, the locators of generated steps are verified; with ``claim_form``, GET
+    forms it claims are submitted after that.
     Raises ``BrowserFailed`` when the browser cannot open the tab.
     """
     try:
@@ -182,7 +194,11 @@ async def visit_page(
         raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
     watch = _PageWatch(page)
     try:
-        return await _load(watch, url, origin, timeout_s, referer, audits)
+        visit = await _load(watch, url, origin, timeout_s, referer, verify, audits)
+        on_site = origin is None or same_origin(visit.final_url, origin)
+        if visit.analysis is not None and claim_form is not None and on_site and not visit.broken:
+            await submit_forms(watch.page, visit.analysis, claim_form, timeout_s=timeout_s)
+        return visit
     finally:
         watch.recording = False
         await close_page(page)
@@ -200,6 +216,7 @@ async def _load(
     origin: str | None,
     timeout_s: float,
     referer: str | None,
+    verify: bool,
     categories: Collection[AuditCategory],
 ) -> PageVisit:
     loop = asyncio.get_running_loop()
@@ -230,6 +247,10 @@ async def _load(
         except PlaywrightError as exc:
             error = error or f"the page could not be analysed: {_describe(exc)}"
     watch.recording = False
+    if analysis is not None and verify:
+        # Targets verified before a timeout stay good; the rest stay unverified.
+        with suppress(TimeoutError):
+            analysis = await asyncio.wait_for(verify_targets(watch.page, analysis), timeout_s)
     document = watch.document
     if analysis is not None:
         final_url = analysis.url

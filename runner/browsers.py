@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from playwright.async_api import (
+    APIRequestContext,
     Browser,
     BrowserContext,
     BrowserType,
@@ -261,6 +262,19 @@ class Browsers:
             yield context
         finally:
             await close_context(context)
+
+    @asynccontextmanager
+    async def request_context(self, **options: Any) -> AsyncIterator[APIRequestContext]:
+        """A fresh HTTP client of Playwright's own, sharing nothing with any browser context
+        (keyword options as for ``APIRequest.new_context``)."""
+        if self._playwright is None:
+            raise RuntimeError("Browsers used outside its async context")
+        request = await self._playwright.request.new_context(**options)
+        try:
+            yield request
+        finally:
+            with suppress(Exception):  # closing is best effort
+                await request.dispose()
 
 
 async def close_context(context: BrowserContext) -> None:

@@ -47,7 +47,7 @@ Language = Literal["typescript", "python"]
 ResponseUse = Literal["ignore", "const", "let", "assign"]
 """What a ``goto`` does with its response: drop it, or bind it for ``expect_status``."""
 
-Option = tuple[str, str | bool]
+Option = tuple[str, str | bool | int]
 
 _LOCATORS: dict[TargetKind, str] = {
     "role": "getByRole",
@@ -138,6 +138,8 @@ def _target_options(target: Target) -> list[Option]:
         options.append(("name", target.name))
     if target.exact is not None:
         options.append(("exact", target.exact))
+    if target.level is not None:
+        options.append(("level", target.level))
     return options
 
 
@@ -326,6 +328,8 @@ class SuiteWriter(ABC):
         inside = "".join(f"\n{self.indent}{item}," for item in items)
         return f"[{inside}\n]"
 
-    def option_value(self, value: str | bool) -> str:
+    def option_value(self, value: str | bool | int) -> str:
         """An option's value as a literal."""
-        return self.boolean(value) if isinstance(value, bool) else self.string(value)
+        if isinstance(value, bool):
+            return self.boolean(value)
+        return str(value) if isinstance(value, int) else self.string(value)

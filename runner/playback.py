@@ -77,6 +77,23 @@ async def _disconnects(browser: Browser) -> bool:
     return not browser.is_connected()
 
 
+def locate(page: Page, target: Target) -> Locator:
+    """The Playwright locator ``target`` stands for on ``page``: the call the exports write."""
+    if target.role is not None:
+        return page.get_by_role(
+            target.role, name=target.name, exact=target.exact, level=target.level
+        )
+    if target.text is not None:
+        return page.get_by_text(target.text, exact=target.exact)
+    if target.label is not None:
+        return page.get_by_label(target.label, exact=target.exact)
+    if target.placeholder is not None:
+        return page.get_by_placeholder(target.placeholder, exact=target.exact)
+    if target.test_id is not None:
+        return page.get_by_test_id(target.test_id)
+    return page.locator(target.value)
+
+
 @dataclass(frozen=True)
 class StepFailure:
     """Where a sequence of steps stopped: the step's index, why, and when it began."""
@@ -150,19 +167,8 @@ class Playback:
         return "the page was closed"
 
     def locate(self, target: Target) -> Locator:
-        """The Playwright locator ``target`` stands for."""
-        page = self.page
-        if target.role is not None:
-            return page.get_by_role(target.role, name=target.name, exact=target.exact)
-        if target.text is not None:
-            return page.get_by_text(target.text, exact=target.exact)
-        if target.label is not None:
-            return page.get_by_label(target.label, exact=target.exact)
-        if target.placeholder is not None:
-            return page.get_by_placeholder(target.placeholder, exact=target.exact)
-        if target.test_id is not None:
-            return page.get_by_test_id(target.test_id)
-        return page.locator(target.value)
+        """The Playwright locator ``target`` stands for on this page."""
+        return locate(self.page, target)
 
     async def play(
         self,

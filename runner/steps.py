@@ -106,7 +106,8 @@ class Target(_Model):
     ``{"role", "name"}`` (``name`` optional), ``{"text"}``, ``{"label"}``,
     ``{"placeholder"}``, ``{"test_id"}`` or ``{"css"}``. ``exact`` asks for a
     whole-string, case-sensitive match of the name, text, label or placeholder
-    instead of Playwright's default substring match.
+    instead of Playwright's default substring match. ``level`` (1-6, headings
+    only) is ``getByRole``'s option of that name: ``<h2>`` or ``aria-level=2``.
     """
 
     role: AriaRole | None = None
@@ -117,6 +118,7 @@ class Target(_Model):
     test_id: NonEmpty | None = None
     css: NonEmpty | None = None
     exact: bool | None = None
+    level: Annotated[int, Field(ge=1, le=6)] | None = None
 
     @field_validator("role", mode="before")
     @classmethod
@@ -137,6 +139,8 @@ class Target(_Model):
             raise ValueError("name is only for role targets")
         if self.exact is not None and (self.kind in ("test_id", "css") or self.is_bare_role):
             raise ValueError("exact applies to a role's name, text, label or placeholder")
+        if self.level is not None and self.role != "heading":
+            raise ValueError("level is only for heading role targets")
         return self
 
     @property
@@ -158,7 +162,8 @@ class Target(_Model):
     def describe(self) -> str:
         """Plain words for messages, e.g. ``link "About"`` or ``label "Email"``."""
         if self.role is not None:
-            return self.role if self.name is None else f"{self.role} {quoted(self.name)}"
+            role = self.role if self.level is None else f"{self.role} (level {self.level})"
+            return role if self.name is None else f"{role} {quoted(self.name)}"
         return f"{self.kind.replace('_', ' ')} {quoted(self.value)}"
 
 

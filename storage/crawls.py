@@ -13,8 +13,9 @@ from storage.webhooks import EventsFor
 
 _COLUMNS = (
     "id, project_id, status, mode, max_pages, depth, start_url, generate_suite, options, "
-    "pages_found, pages_crawled, broken_links_count, console_errors_count, broken_links, "
-    "changes, audit_summary, suite_id, error, created_at, started_at, completed_at, duration"
+    "pages_found, pages_crawled, broken_links_count, links_checked, console_errors_count, "
+    "broken_links, changes, audit_summary, suite_id, error, created_at, started_at, "
+    "completed_at, duration"
 )
 
 

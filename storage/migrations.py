@@ -219,6 +219,16 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        6,
+        """
+        -- Why a generated suite holds what it holds (crawler.notes.GenerationNotes as JSON);
+        -- NULL for suites written by hand.
+        ALTER TABLE suites ADD COLUMN generation TEXT;
+        -- Link targets a crawl checked with a plain request instead of visiting them.
+        ALTER TABLE crawls ADD COLUMN links_checked INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
+    (
         8,
         """
         -- A completed crawl's audits added up: its audit_summary and the rules its pages

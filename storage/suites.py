@@ -22,14 +22,19 @@ class SuiteQueries(DatabaseCore):
         name: str,
         base_url: str,
         cases: list[dict[str, Any]],
+        generation: dict[str, Any] | None = None,
     ) -> Row:
-        """Store a suite and its cases in order; each case gets a ``case_`` id."""
+        """Store a suite and its cases in order; each case gets a ``case_`` id.
+
+        ``generation``: a generated suite's notes (``suite_generation`` reads them back).
+        """
         suite_id, now = new_id("suite"), utc_now()
+        notes = None if generation is None else json.dumps(generation)
         async with self.write() as conn:
             await conn.execute(
-                "INSERT INTO suites (id, project_id, crawl_id, name, base_url, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (suite_id, project_id, crawl_id, name, base_url, now, now),
+                "INSERT INTO suites (id, project_id, crawl_id, name, base_url, generation, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (suite_id, project_id, crawl_id, name, base_url, notes, now, now),
             )
             rows = []
             for position, case in enumerate(cases):
@@ -42,6 +47,11 @@ class SuiteQueries(DatabaseCore):
 
     async def get_suite(self, suite_id: str) -> Row | None:
         return await self.fetchone(f"SELECT {_SELECT} FROM suites WHERE id = ?", (suite_id,))
+
+    async def suite_generation(self, suite_id: str) -> dict[str, Any] | None:
+        """The notes stored with a generated suite; ``None`` for one written by hand."""
+        notes = await self.fetchval("SELECT generation FROM suites WHERE id = ?", (suite_id,))
+        return None if notes is None else dict(json.loads(notes))
 
     async def list_suites(
         self, limit: int, offset: int, *, project_id: str | None, crawl_id: str | None = None

@@ -80,6 +80,9 @@ class Crawl(BaseModel):
     pages_found: int
     pages_crawled: int
     broken_links_count: int
+    links_checked: int = Field(
+        description="Link targets checked with one request each instead of being crawled."
+    )
     console_errors_count: int
     audit_summary: AuditSummary | None = Field(
         None, description="Scores and counts per audit category, once the crawl completed."

@@ -69,6 +69,26 @@ class CrawlDefaults(BaseModel):
         ),
     )
 
+    submit_post_forms: bool = Field(
+        False,
+        description=(
+            "Let generated form cases submit simple POST forms. Off by default: a POST can "
+            "create data (the next run then fails on 'already exists') or end a session."
+        ),
+    )
+    max_query_variants: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description=(
+            "Pages crawled per path and set of query keys (sort orders, filters, calendars); "
+            "further variants are link-checked, not crawled."
+        ),
+    )
+    check_external_links: bool = Field(
+        False,
+        description="Also check external links, one short request each, without the headers.",
+    )
     audits: list[AuditCategory] = Field(
         default_factory=lambda: list(AUDIT_CATEGORIES),
         description=(

@@ -14,6 +14,7 @@ from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import DB
 from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, suite_health
+from crawler.notes import GenerationNotes, PageNotes
 from runner import export_python, export_typescript
 from runner.export_common import ExportedFile, Language
 from runner.login import stored_login
@@ -89,8 +90,30 @@ class Suite(BaseModel):
     updated_at: str
 
 
+class CaseGeneration(BaseModel):
+    """Why a generated case was made."""
+
+    case_id: str
+    name: str
+    why: str
+
+
+class SuiteGeneration(BaseModel):
+    """A generated suite's notes: per case why it was made, per page what was left out."""
+
+    cases: list[CaseGeneration]
+    pages: list[PageNotes]
+
+
 class SuiteDetail(Suite):
     cases: list[Case]
+    generation: SuiteGeneration | None = Field(
+        None,
+        description=(
+            "Generated suites: why each case was made, and per page the assertions "
+            "left out with the reason. null for suites written by hand."
+        ),
+    )
 
 
 async def load_suite(request: web.Request, suite_id: str) -> dict[str, Any]:
@@ -109,10 +132,33 @@ async def list_suites(request: web.Request, query: SuiteQuery) -> Page[Suite]:
 
 @router.get("/suites/{suite_id}")
 async def get_suite(request: web.Request, suite_id: str) -> SuiteDetail:
-    """Get a suite with its cases."""
+    """Get a suite with its cases and, for a generated suite, its generation notes."""
     row = await load_suite(request, suite_id)
-    cases = await request.app[DB].suite_cases(suite_id)
-    return SuiteDetail.model_validate({**row, "cases": cases})
+    db = request.app[DB]
+    cases = await db.suite_cases(suite_id)
+    return SuiteDetail.model_validate(
+        {
+            **row,
+            "cases": cases,
+            "generation": _generation(cases, await db.suite_generation(suite_id)),
+        }
+    )
+
+
+def _generation(
+    cases: list[dict[str, Any]], notes: dict[str, Any] | None
+) -> SuiteGeneration | None:
+    """The stored notes with each case's note given its case's id (they share the order)."""
+    if notes is None:
+        return None
+    stored = GenerationNotes.model_validate(notes)
+    return SuiteGeneration(
+        cases=[
+            CaseGeneration(case_id=case["id"], name=note.name, why=note.why)
+            for case, note in zip(cases, stored.cases, strict=False)
+        ],
+        pages=stored.pages,
+    )
 
 
 @router.get("/suites/{suite_id}/cases/{case_id}/history")

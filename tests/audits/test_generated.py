@@ -108,6 +108,7 @@ def test_smoke_cases_check_budgets_and_new_violations(
     assert isinstance(home, ExpectPerformance)
     # A fast page gets the floors; the byte and request budgets follow the crawl closely.
     assert (home.budgets.ttfb, home.budgets.fcp, home.budgets.tbt) == (1800, 3000, 600)
+    assert home.budgets.cls is None  # too unsteady from load to load to budget
     home_figures = pages["/"].audits.performance  # type: ignore[union-attr]
     assert home_figures is not None and home.budgets.requests == home_figures.requests + 2
 

@@ -95,12 +95,14 @@ def endless(head: str) -> Handler:
 
 
 class CrawlSite:
-    """A site of routes; ``hits`` lists every path requested, ``headers`` their headers."""
+    """A site of routes; ``hits`` lists every path requested by GET (or another method
+    but HEAD), ``checked`` those requested by HEAD (link checks), ``headers`` their headers."""
 
     def __init__(self, routes: Mapping[str, Route], *, jitter_s: float = 0.0) -> None:
         self.routes = dict(routes)
         self.jitter_s = jitter_s
         self.hits: list[str] = []
+        self.checked: list[str] = []
         self.headers: list[Mapping[str, str]] = []
         self._hit = asyncio.Event()
 
@@ -116,7 +118,7 @@ class CrawlSite:
             await self._hit.wait()
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
-        self.hits.append(request.path_qs)
+        (self.checked if request.method == "HEAD" else self.hits).append(request.path_qs)
         self._hit.set()
         self.headers.append(request.headers)
         if self.jitter_s:

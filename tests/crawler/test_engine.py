@@ -6,6 +6,7 @@ import random
 import socket
 
 import pytest
+from aiohttp import web
 
 from crawler.engine import crawl
 from crawler.errors import StartPageUnreachable, StartUrlDisallowed
@@ -51,6 +52,8 @@ async def test_breadth_first_pages_depths_and_referrers(
     }
     assert result.stopped_reason == "completed"
     assert "/f" not in site.hits
+    assert site.checked == ["/f"]  # beyond the depth: checked with one request, not visited
+    assert result.links_checked == 1
     assert all(p.status == 200 and p.error is None for p in result.pages)
 
 
@@ -352,3 +355,75 @@ async def test_quick_mode_takes_the_start_page_and_its_links(
     assert paths(result, base) == [("/", 0)] + [(path, 1) for path in many[:19]]
     assert result.stopped_reason == "max_pages"
     assert "/deeper" not in site.hits
+
+
+async def test_links_not_visited_are_checked_with_one_request(
+    browsers: Browsers, serve: ServeApp
+) -> None:
+    elsewhere = CrawlSite({"/": page("Partner")})
+    other = await serve(elsewhere.app())
+
+    async def no_head(request: web.Request) -> web.Response:
+        if request.method == "HEAD":
+            return web.Response(status=405)
+        return web.Response(status=410)
+
+    routes: dict[str, Route] = {
+        "/": page(
+            "Home",
+            '<a href="/next">Next</a> <a href="/file.zip" download>File</a> '
+            f'<a href="{other}/gone">Partner</a> <a href="{other}/">Partner home</a>',
+        ),
+        "/next": linking("Next", "/deep", "/old-api", "/fine"),
+        "/file.zip": respond(b"PK", "application/zip"),
+        "/old-api": no_head,
+        "/fine": page("Fine"),
+    }
+    result, site, base = await crawl_routes(
+        browsers, serve, routes, depth=1, headers={"X-Token": "secret"}
+    )
+    broken = [(b.url, b.status, b.found_on, b.internal) for b in result.broken_links]
+    assert broken == [(base + "/deep", 404, base + "/next", True),
+                      (base + "/old-api", 410, base + "/next", True)]  # fmt: skip
+    assert sorted(site.checked) == ["/deep", "/file.zip", "/fine", "/old-api"]
+    assert "/old-api" in site.hits  # HEAD refused: asked again with GET
+    assert result.links_checked == 4 and elsewhere.hits == elsewhere.checked == []
+
+    external, _, base = await crawl_routes(
+        browsers, serve, routes, depth=0, check_external_links=True, headers={"X-Token": "s"}
+    )
+    assert [(b.url, b.status, b.internal) for b in external.broken_links] == [
+        (other + "/gone", 404, False)
+    ]
+    assert sorted(elsewhere.checked) == ["/", "/gone"]
+    assert all("X-Token" not in headers for headers in elsewhere.headers)
+
+
+async def test_new_kinds_of_pages_come_before_query_variants_and_rows(
+    browsers: Browsers, serve: ServeApp
+) -> None:
+    sorts = [f"/list?o={n}" for n in range(1, 9)]
+    routes: dict[str, Route] = {
+        "/": linking("Home", "/list", "/about"),
+        "/list": linking("List", *sorts, "/list/1", "/list/2", "/list/3", "/list/item"),
+        "/list/1": page("Row 1"),
+        "/list/2": page("Row 2"),
+        "/list/3": page("Row 3"),
+        "/list/item": linking("Item", "/list/item/notes"),
+        "/list/item/notes": page("Notes"),
+        "/about": page("About"),
+    }
+    routes.update({sort: linking(sort, *sorts) for sort in sorts})
+
+    result, site, base = await crawl_routes(browsers, serve, routes, max_pages=6)
+
+    # One row of the list, then the item and its notes (depth 3) come before the other
+    # rows and the sort orders (depth 2).
+    assert paths(result, base) == [
+        ("/", 0), ("/list", 1), ("/about", 1), ("/list/1", 2), ("/list/item", 2),
+        ("/list/item/notes", 3),
+    ]  # fmt: skip
+    assert result.stopped_reason == "max_pages"
+    everything, site, base = await crawl_routes(browsers, serve, routes, max_query_variants=3)
+    assert [path for path, _ in paths(everything, base) if "?" in path] == sorts[:3]
+    assert sorted(site.checked) == sorted(sorts[3:])

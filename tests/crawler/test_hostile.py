@@ -126,7 +126,8 @@ async def test_popups_are_closed_not_crawled(browsers: Browsers, serve: ServeApp
 
 
 async def test_huge_page_is_capped(browsers: Browsers, serve: ServeApp) -> None:
-    links = "".join(f'<a href="/n/{i}">Link {i}</a>' for i in range(LIMITS["links"] + 500))
+    # Ten targets: each is link-checked once, however many links lead there.
+    links = "".join(f'<a href="/n/{i % 10}">Link {i}</a>' for i in range(LIMITS["links"] + 500))
     forms = '<form><input name="q"></form>' * (LIMITS["forms"] + 5)
     filler = "<p>" + "lorem ipsum " * 200_000 + "</p>"
     # Caps, not timeouts, are under test here: give a loaded machine time to render.
@@ -141,6 +142,7 @@ async def test_huge_page_is_capped(browsers: Browsers, serve: ServeApp) -> None:
     assert huge.truncated and huge.title == "Huge"
     assert (len(huge.links), len(huge.forms)) == (LIMITS["links"], LIMITS["forms"])
     assert not any(hit.startswith("/n/") for hit in site.hits)
+    assert len(site.checked) == result.links_checked == 10
 
 
 async def test_downloads_are_recorded_not_rendered(browsers: Browsers, serve: ServeApp) -> None:
@@ -173,9 +175,17 @@ def _calendar() -> dict[str, Route]:
 
 
 async def test_endless_calendar_is_bounded(browsers: Browsers, serve: ServeApp) -> None:
-    by_pages, _, base = await _bounded_crawl(browsers, serve, _calendar(), depth=100, max_pages=9)
+    by_pages, _, base = await _bounded_crawl(
+        browsers, serve, _calendar(), depth=100, max_pages=9, max_query_variants=50
+    )
     assert len(by_pages.pages) == 9
     assert by_pages.stopped_reason == "max_pages"
+
+    by_variants, site, _ = await _bounded_crawl(browsers, serve, _calendar(), depth=100)
+    months = [p.title for p in by_variants.pages[1:]]
+    assert months == ["Month 0", "Month -1", "Month 1", "Month -2", "Month 2"]
+    assert by_variants.stopped_reason == "completed"
+    assert site.checked == ["/calendar?month=-3", "/calendar?month=3"]
 
     by_depth, _, _ = await _bounded_crawl(browsers, serve, _calendar(), depth=3)
     assert paths(by_depth, base.rsplit(":", 1)[0])[0][1] == 0

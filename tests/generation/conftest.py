@@ -1,7 +1,11 @@
 """Fixtures and builders of the generation tests.
 
 One Acme server and one crawl of it serve the whole session; the builders write
-crawl results by hand, to test generation rules one at a time.
+crawl results by hand, to test generation rules one at a time. What the crawl
+verifies in the live page is given as it would come out when everything is found:
+links by role and name, labelled fields by label, other fields by CSS, buttons by
+role and name, the heading by role and name; a GET form's submission landed on
+its action.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from crawler.models import (
     CrawlOptions,
     FormButton,
     FormField,
+    FormSubmission,
     PageForm,
     PageLink,
     PageResult,
 )
 from runner.browsers import Browsers
-from runner.steps import Case
+from runner.steps import Case, Target
 from tests.generation.site import BREAKAGES, acme_site
 
 
@@ -82,9 +87,10 @@ BASE = "http://site.test"
 def link(path: str, name: str, **fields: Any) -> PageLink:
     """A visible internal page link to ``BASE + path`` (``path`` may be a full URL)."""
     url = path if "://" in path else BASE + path
+    target = Target(role="link", name=name, exact=True) if name else None
     return PageLink.model_validate(
         {"url": url, "name": name, "internal": True, "kind": "page", "visible": True,
-         "new_tab": False, **fields}
+         "new_tab": False, "target": target, **fields}
     )  # fmt: skip
 
 
@@ -94,18 +100,32 @@ def field(css: str, **fields: Any) -> FormField:
         {"tag": "input", "type": "text", "name": None, "id": None, "label": None,
          "accessible_name": "", "role": "textbox", "placeholder": None, "test_id": None,
          "css": css, "required": False, "disabled": False, "readonly": False, "visible": True,
-         "value": "", **fields}
+         "value": "", "target": Target(css=css), **fields}
     )  # fmt: skip
 
 
 def labelled(label: str, **fields: Any) -> FormField:
-    """A field whose label (and so accessible name) is ``label``."""
+    """A field whose label (and so accessible name) is ``label``, found by it."""
+    fields.setdefault("target", Target(label=label))
     return field(f"#{label.lower()}", label=label, accessible_name=label, **fields)
 
 
+def landed(path: str = "/results?q=Test", **fields: Any) -> FormSubmission:
+    """The crawl's submission of a GET form, landing on ``BASE + path``."""
+    return FormSubmission.model_validate(
+        {"outcome": "navigated", "url": BASE + path, "status": 200, **fields}
+    )
+
+
 def form(*fields: FormField, submit: str | None = "Send", **attributes: Any) -> PageForm:
-    """A GET form submitting to ``BASE + "/results"`` with a submit button named ``submit``."""
-    button = None if submit is None else FormButton(name=submit, css="form button", test_id=None)
+    """A GET form submitting to ``BASE + "/results"`` with a submit button named ``submit``;
+    the crawl's submission of it (when GET) landed there."""
+    button = None
+    if submit is not None:
+        target = Target(role="button", name=submit, exact=True)
+        button = FormButton(name=submit, css="form button", test_id=None, target=target)
+    if attributes.get("method", "get") == "get":
+        attributes.setdefault("submission", landed())
     return PageForm.model_validate(
         {"id": None, "name": None, "action": BASE + "/results", "method": "get", "css": "form",
          "test_id": None, "fields": list(fields), "submit": button, **attributes}
@@ -115,9 +135,10 @@ def form(*fields: FormField, submit: str | None = "Send", **attributes: Any) -> 
 def page(path: str, title: str | None = None, **fields: Any) -> PageResult:
     """A page at ``BASE + path`` that loaded fine, titled and headed ``title`` (or its path)."""
     title = f"Page {path}" if title is None else title
+    heading = Target(role="heading", name=title, exact=True) if title else None
     return PageResult.model_validate(
         {"url": BASE + path, "redirected_from": None, "status": 200, "content_type": "text/html",
-         "title": title, "heading": title, "depth": 0, "referrer": None, "load_time": 5,
-         "links": [], "forms": [], "console_errors": [], "failed_requests": [],
-         "download": False, "truncated": False, "error": None, **fields}
+         "title": title, "heading": title, "heading_target": heading, "depth": 0,
+         "referrer": None, "load_time": 5, "links": [], "forms": [], "console_errors": [],
+         "failed_requests": [], "download": False, "truncated": False, "error": None, **fields}
     )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Form cases from hand-written crawl results: locators, values, and which forms are submitted."""
+"""Form cases from hand-written crawl results: what is asserted, the values filled, and which
+forms are submitted (POST only when allowed, GET where the crawl's own submission landed)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 import pytest
 
 from crawler.form_cases import MAX_FORM_FIELDS, fill_value
-from crawler.generate import MAX_FORMS_PER_PAGE, generate_suite
-from crawler.models import PageForm, PageResult
+from crawler.generate import MAX_FORMS_PER_PAGE, generate, generate_suite
+from crawler.models import FormSubmission, PageForm, PageResult
+from crawler.notes import LeftOut
 from runner.steps import Case
-from tests.generation.conftest import BASE, field, form, labelled, page
+from tests.generation.conftest import BASE, field, form, labelled, landed, page
 
 _OPTIONS = [
     {"value": "", "label": "Pick one", "selected": True},
@@ -19,7 +21,7 @@ _OPTIONS = [
 
 
 def _form_cases(*forms: PageForm, **attributes: Any) -> list[Case]:
-    pages = [page("/f", forms=list(forms), **attributes), page("/results")]
+    pages = [page("/f", forms=list(forms), **attributes)]
     return [case for case in generate_suite(pages, BASE) if case.type == "form"]
 
 
@@ -31,35 +33,12 @@ def _targets(case: Case) -> list[dict[str, Any]]:
     return [step["target"] for step in _steps(case) if step["action"] == "expect_visible"]
 
 
-def test_fields_are_found_by_label_placeholder_role_test_id_then_css() -> None:
+def test_fields_without_a_verified_target_are_left_out() -> None:
     [case] = _form_cases(
-        form(
-            labelled("Email"),
-            field("#q", placeholder="Search here", accessible_name="Search here"),
-            field("#nick", accessible_name="Nickname"),
-            field("#code", test_id="code"),
-            field("#plain"),
-            labelled("Name"),  # "name" is also in "Username"
-            labelled("Username"),
-            field("#first", placeholder="Same"),
-            field("#second", placeholder="Same"),
-            field("#aria", label="Visible", accessible_name="From aria-label"),
-            submit=None,
-        )
+        form(labelled("Email"), field("#lost", target=None), labelled("Name"), submit=None)
     )
 
-    assert _targets(case) == [
-        {"label": "Email"},
-        {"placeholder": "Search here", "exact": True},
-        {"role": "textbox", "name": "Nickname", "exact": True},
-        {"test_id": "code"},
-        {"css": "#plain"},
-        {"role": "textbox", "name": "Name", "exact": True},
-        {"label": "Username"},
-        {"css": "#first"},
-        {"css": "#second"},
-        {"role": "textbox", "name": "From aria-label", "exact": True},
-    ]
+    assert _targets(case) == [{"label": "Email"}, {"label": "Name"}]
 
 
 def test_a_simple_get_form_is_filled_submitted_and_lands_on_its_action() -> None:
@@ -90,12 +69,59 @@ def test_a_simple_get_form_is_filled_submitted_and_lands_on_its_action() -> None
     assert [step["action"] for step in _steps(case)[:7]] == ["goto"] + ["expect_visible"] * 6
 
 
-def test_a_post_form_is_submitted_without_guessing_where_it_lands() -> None:
-    [case] = _form_cases(form(labelled("Name"), method="post", action=BASE + "/f"))
+def test_a_post_form_is_only_checked_unless_posting_is_allowed() -> None:
+    posting = form(labelled("Name"), method="post", action=BASE + "/f")
+    pages = [page("/f", forms=[posting])]
 
-    assert [step["action"] for step in _steps(case)] == [
-        "goto", "expect_visible", "fill", "click", "expect_no_console_errors",
+    checked = generate(pages, BASE)
+    posted = generate(pages, BASE, submit_post_forms=True)
+
+    assert [step["action"] for step in _steps(checked.cases[-1])] == ["goto", "expect_visible"]
+    assert checked.notes.pages[0].left_out == [
+        LeftOut(
+            what='submit of form "Send"',
+            reason="post",
+            detail="settings.submit_post_forms is false",
+        )
+    ]
+    # Where a POST lands is up to the server; nothing the crawl saw says it is clean.
+    assert [step["action"] for step in _steps(posted.cases[-1])] == [
+        "goto", "expect_visible", "fill", "click",
     ]  # fmt: skip
+
+
+def test_a_get_form_lands_where_the_crawls_own_submission_landed() -> None:
+    [case] = _form_cases(form(labelled("Query"), submission=landed("/found/all?q=Test")))
+
+    assert _steps(case)[-3:] == [
+        {"action": "click", "target": {"role": "button", "name": "Send", "exact": True}},
+        {"action": "expect_url", "match": "regex", "value": r"^/found/all(\?|$)"},
+        {"action": "expect_no_console_errors"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("submission", "reason"),
+    [
+        (None, "not_submitted"),
+        (FormSubmission(outcome="download"), "download"),
+        (FormSubmission(outcome="left_origin", url="http://elsewhere.test/"), "left_origin"),
+        (FormSubmission(outcome="no_navigation"), "no_navigation"),
+        (FormSubmission(outcome="failed", error="could not click"), "submit_failed"),
+        (landed(status=500), "error_status"),
+    ],
+    ids=["not submitted", "download", "left origin", "no navigation", "failed", "error page"],
+)
+def test_a_get_form_is_submitted_only_when_the_crawls_submission_landed_on_the_site(
+    submission: FormSubmission | None, reason: str
+) -> None:
+    pages = [page("/f", forms=[form(labelled("Query"), submission=submission)])]
+
+    suite = generate(pages, BASE)
+
+    assert [step["action"] for step in _steps(suite.cases[-1])] == ["goto", "expect_visible"]
+    [left_out] = suite.notes.pages[0].left_out
+    assert (left_out.what, left_out.reason) == ('submit of form "Send"', reason)
 
 
 @pytest.mark.parametrize(
@@ -125,11 +151,18 @@ def test_forms_that_are_not_simple_are_only_checked_to_render(unsafe: PageForm) 
 
 def test_console_errors_seen_by_the_crawl_are_not_asserted_away() -> None:
     on_the_form = _form_cases(form(labelled("Name")), console_errors=["Error: boom"])
-    pages = [page("/f", forms=[form(labelled("Name"))]), page("/results", console_errors=["x"])]
-    on_the_result = [case for case in generate_suite(pages, BASE) if case.type == "form"]
+    after_submit = _form_cases(form(labelled("Name"), submission=landed(console_errors=["x"])))
 
-    for [case] in (on_the_form, on_the_result):
+    for [case] in (on_the_form, after_submit):
         assert [step["action"] for step in _steps(case)][-2:] == ["click", "expect_url"]
+    notes = generate(
+        [page("/f", forms=[form(labelled("N"), submission=landed(console_errors=["x"]))])], BASE
+    ).notes
+    assert notes.pages[0].left_out == [
+        LeftOut(
+            what="no console errors after submit", reason="console_errors", detail="the crawl saw 1"
+        )
+    ]
 
 
 def test_a_form_without_visible_fields_gets_no_case() -> None:
@@ -154,11 +187,10 @@ def test_forms_repeated_on_pages_are_tested_once_and_forms_are_capped_per_page()
     ]
 
 
-def test_forms_alike_on_one_page_get_numbered_names_and_buttons_by_css() -> None:
+def test_forms_alike_on_one_page_get_numbered_names() -> None:
     cases = _form_cases(form(labelled("A", name="a")), form(labelled("B", name="b")))
 
     assert [case.name for case in cases] == ["Form: /f Send form", "Form: /f Send form (2)"]
-    assert _steps(cases[0])[3] == {"action": "click", "target": {"css": "form button"}}
 
 
 @pytest.mark.parametrize(
@@ -193,3 +225,15 @@ def test_forms_alike_on_one_page_get_numbered_names_and_buttons_by_css() -> None
 )
 def test_fill_values_fit_the_field(attributes: dict[str, Any], value: str | None) -> None:
     assert fill_value(field("#f", **attributes)) == (value.strip() if value else value)
+
+
+def test_a_form_submitting_to_its_own_page_lands_on_the_page_its_case_is_on() -> None:
+    """The crawl submitted the list's search form on another list: it lands here, not there."""
+    here = form(labelled("Query", name="q"), action=BASE + "/f", submission=None)
+    there = form(labelled("Query", name="q"), action=BASE + "/g", submission=landed("/g?q=Test"))
+    pages = [page("/f", forms=[here]), page("/g", forms=[there])]
+
+    [case] = [case for case in generate_suite(pages, BASE) if case.type == "form"]
+
+    assert case.name == "Form: /f Send form"
+    assert _steps(case)[-2] == {"action": "expect_url", "match": "regex", "value": r"^/f(\?|$)"}

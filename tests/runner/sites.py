@@ -128,6 +128,10 @@ SHOP_CASES = [
                 {"action": "expect_status", "status": 200},
                 {"action": "expect_title", "value": 'Tom\'s "Best" Shop'},
                 {"action": "expect_visible", "target": _target(role="heading", name="Welcome")},
+                {
+                    "action": "expect_visible",
+                    "target": _target(role="heading", name="Welcome", exact=True, level=1),
+                },
                 {"action": "expect_no_console_errors"},
             ],
         },

@@ -107,6 +107,8 @@ def _actions(case: Case) -> set[str]:
         "    expect(response?.status()).toBe(200);",
         "    await expect(page).toHaveTitle('Tom\\'s \"Best\" Shop');",
         "    await expect(page.getByRole('heading', { name: 'Welcome' })).toBeVisible();",
+        "    await expect(page.getByRole('heading', { name: 'Welcome', exact: true, level: 1 }))"
+        ".toBeVisible();",
         "    await page.getByRole('link', { name: 'About us', exact: true }).click();",
         "    await expect(page).toHaveURL((url) => url.pathname + url.search === '/about');",
         "    await page.getByLabel('Email').fill(\"o'brien@example.com\");",
@@ -151,6 +153,8 @@ def test_python_module_has_one_test_function_per_case() -> None:
         "    assert response is not None and response.status == 200",
         "    expect(page).to_have_title('Tom\\'s \"Best\" Shop')",
         '    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()',
+        '    expect(page.get_by_role("heading", name="Welcome", exact=True, level=1))'
+        ".to_be_visible()",
         '    page.get_by_role("link", name="About us", exact=True).click()',
         '    page.wait_for_url(lambda url: url_path(url) == "/about")',
         '    page.get_by_label("Email").fill("o\'brien@example.com")',

@@ -53,6 +53,16 @@ def _one_step(step: dict[str, Any]) -> dict[str, Any]:
             "exact applies to a role's name, text, label or placeholder",
         ),
         (
+            {"action": "click", "target": {"role": "link", "name": "x", "level": 1}},
+            "steps.1.click.target",
+            "level is only for heading role targets",
+        ),
+        (
+            {"action": "expect_visible", "target": {"role": "heading", "level": 7}},
+            "steps.1.expect_visible.target.level",
+            "less than or equal to 6",
+        ),
+        (
             {"action": "click", "target": {"text": ""}},
             "steps.1.click.target.text",
             "at least 1 character",
@@ -182,6 +192,7 @@ def test_cases_survive_a_round_trip_through_json() -> None:
     [
         ({"role": "link", "name": "About"}, "role", 'link "About"'),
         ({"role": "main"}, "role", "main"),
+        ({"role": "heading", "name": "News", "level": 2}, "role", 'heading (level 2) "News"'),
         ({"text": 'Say "hi"'}, "text", 'text "Say \\"hi\\""'),
         ({"label": "Email"}, "label", 'label "Email"'),
         ({"placeholder": "Search"}, "placeholder", 'placeholder "Search"'),

@@ -22,6 +22,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from runner import steps
 from runner.errors import StepFailed
+from runner.screenshots import Screenshots
 from runner.steps import Target, quoted, url_path
 
 _POLL_S = 0.1
@@ -84,10 +85,14 @@ class Playback:
     Remembers the last ``goto``'s main response (and the first one's status, in
     ``first_status``) and collects console errors and uncaught page errors from the
     moment it is created, as the exported tests do.
+    ``screenshots`` performs the ``expect_screenshot`` steps (a login has none).
     """
 
-    def __init__(self, page: Page, *, step_timeout_s: float) -> None:
+    def __init__(
+        self, page: Page, *, step_timeout_s: float, screenshots: Screenshots | None = None
+    ) -> None:
         self.page = page
+        self.screenshots = screenshots
         self._timeout_ms = step_timeout_s * 1000
         self._response: Response | None = None
         self._navigated = False
@@ -213,6 +218,8 @@ class Playback:
                 await self._expect_text(step.target, step.value)
             case steps.ExpectNoConsoleErrors():
                 self._expect_no_console_errors()
+            case steps.ExpectScreenshot():
+                await self._expect_screenshot(step)
 
     async def _goto(self, url: str) -> None:
         first, self._navigated = not self._navigated, True
@@ -301,3 +308,16 @@ class Playback:
             shown = "; ".join(quoted(_shorten(error)) for error in errors[:_SHOWN_ERRORS])
             more = f" and {len(errors) - _SHOWN_ERRORS} more" if len(errors) > _SHOWN_ERRORS else ""
             raise StepFailed(f"expected no console errors but found {len(errors)}: {shown}{more}")
+
+    async def _expect_screenshot(self, step: steps.ExpectScreenshot) -> None:
+        if self.screenshots is None:
+            raise StepFailed("expect_screenshot needs a test case to keep its baseline")
+        mask = [self.locate(target) for target in step.mask]
+        try:
+            await self.screenshots.check(self.page, step, mask, timeout_s=self._timeout_ms / 1000)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(
+                f"could not take screenshot {quoted(step.name)}: {reason(error)}"
+            ) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aegisd.api.projects import CrawlDefaults
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.progress import CrawlProgress
@@ -117,7 +118,10 @@ class CrawlJobs:
             return None
         phase("generating")
         # CPU-bound on a large crawl: off the event loop, so the API keeps answering.
-        cases = await asyncio.to_thread(generate_suite, pages, project["base_url"])
+        settings = CrawlDefaults.model_validate(project["settings"])
+        cases = await asyncio.to_thread(
+            generate_suite, pages, project["base_url"], visual_checks=settings.visual_checks
+        )
         if not cases:
             phase("done")
             return None

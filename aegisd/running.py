@@ -6,6 +6,7 @@ import shutil
 import time
 
 from aegisd.api.projects import project_login
+from aegisd.baselines import baselines_for_run, record_new
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.links import LinkSigner
@@ -58,6 +59,7 @@ class RunJobs:
         positions = {case["id"]: n for n, case in enumerate(row["cases"])}
 
         async def on_result(result: CaseResult) -> None:
+            await record_new(self.db, self.config, row, result)
             await self.db.add_run_result(
                 run_id, positions[result.case_id], result.model_dump(mode="json")
             )
@@ -73,6 +75,7 @@ class RunJobs:
             on_result=on_result,
             # The login as the project has it when the run starts (so also after a restart).
             login=await project_login(self.db, row["project_id"]),
+            baselines=await baselines_for_run(self.db, self.config, row),
         )
         self._executions[run_id] = execution
         started = time.monotonic()
@@ -109,6 +112,7 @@ class RunJobs:
             skipped=counts.skipped,
             flaky=counts.flaky,
             classifications=triaged.counts,
+            visual_diffs=counts.visual_diffs,
             # A run the site was down for says so in one line, beside its failed cases.
             error=error if error is not None else triaged.summary,
             **fields,

@@ -7,7 +7,9 @@ run's base URL. Cases come grouped by type, each group in crawl order:
 
 - ``smoke``, one per loaded page (``Page loads: /about``): go to it, expect its
   status, its title and its main heading (by role and exact name), and no
-  console errors when the crawl saw none there.
+  console errors when the crawl saw none there; with ``visual_checks``, end
+  with a screenshot of the viewport, masking what the crawl found changing
+  from load to load (``crawler.dynamic``).
 - ``navigation`` (``Navigate: / → About``): go to a page, click a link by role
   and exact name, expect the path (and query) the crawl landed on, after
   redirects. At most ``MAX_LINKS_PER_PAGE`` per page, and a link (same name,
@@ -31,13 +33,13 @@ pages the crawler truncated (their lists may miss a duplicate name).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from crawler.analysis import LIMITS
+from crawler.dynamic import VOLATILE_TEXT
 from crawler.form_cases import PageHandles, form_steps
 from crawler.models import PageForm, PageLink, PageResult
 from crawler.urls import normalise_url, origin_of
@@ -48,6 +50,7 @@ from runner.steps import (
     CaseType,
     Click,
     ExpectNoConsoleErrors,
+    ExpectScreenshot,
     ExpectStatus,
     ExpectTitle,
     ExpectUrl,
@@ -68,19 +71,6 @@ TAGS = ["generated"]
 """Tags of every generated case, telling them apart from hand-written ones."""
 
 _MAX_NAME_PART = 60
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_VOLATILE = re.compile(
-    r"\d{1,2}:\d{2}"  # a time of day
-    r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"  # a numeric date
-    rf"|\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?![a-z])"  # a date
-    r"|\d{5,}|\d{1,3}(?:,\d{3})+"  # counters, ids, timestamps
-    r"|\b(?=[a-f\d-]*\d)(?=[a-f\d-]*[a-f])[a-f\d]{8,}(?:-[a-f\d]+)*\b"  # hex ids, UUIDs
-    r"|\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b|\bjust now\b",
-    re.IGNORECASE,
-)
 
 
 def suite_name(base_url: str) -> str:
@@ -90,10 +80,16 @@ def suite_name(base_url: str) -> str:
     return f"Generated: {parts.netloc}{path}"
 
 
-def generate_suite(pages: Sequence[PageResult], base_url: str) -> list[Case]:
-    """Test cases for the crawled ``pages`` of the site at ``base_url`` (see the module doc)."""
+def generate_suite(
+    pages: Sequence[PageResult], base_url: str, *, visual_checks: bool = False
+) -> list[Case]:
+    """Test cases for the crawled ``pages`` of the site at ``base_url`` (see the module doc).
+
+    ``visual_checks`` ends each page's case with a screenshot check (the daemon
+    passes the project's ``settings.visual_checks``, true unless turned off).
+    """
     site = _Site(pages, base_url)
-    cases = [_page_case(page) for page in site.pages]
+    cases = [_page_case(page, visual_checks) for page in site.pages]
     cases += _navigation_cases(site)
     cases += _form_cases(site)
     return _uniquely_named(cases)
@@ -103,7 +99,7 @@ def is_stable_text(text: str | None) -> TypeGuard[str]:
     """Whether ``text`` can be asserted: not empty, not cut short, not likely to change."""
     if not text:
         return False
-    return len(text) < LIMITS["text"] and _VOLATILE.search(text) is None
+    return len(text) < LIMITS["text"] and VOLATILE_TEXT.search(text) is None
 
 
 class _Site:
@@ -152,7 +148,7 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_NAME_PART else text[: _MAX_NAME_PART - 1] + "…"
 
 
-def _page_case(page: PageResult) -> Case:
+def _page_case(page: PageResult, visual_checks: bool) -> Case:
     assert page.status is not None  # only loaded pages get here
     steps: list[Step] = [_goto(page), ExpectStatus(action="expect_status", status=page.status)]
     if is_stable_text(page.title):
@@ -162,7 +158,18 @@ def _page_case(page: PageResult) -> Case:
         steps.append(ExpectVisible(action="expect_visible", target=heading))
     if not page.console_errors:
         steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
+    if visual_checks:
+        steps += _screenshot(page)
     return _case(f"Page loads: {_short(url_path(page.url))}", "smoke", steps)
+
+
+def _screenshot(page: PageResult) -> list[Step]:
+    """The page as it looks, what changes from load to load masked; nothing when there
+    is too much of that to mask."""
+    if page.dynamic is None:
+        return []
+    mask = [Target(css=selector) for selector in page.dynamic]
+    return [ExpectScreenshot(action="expect_screenshot", name="page", mask=mask)]
 
 
 def _navigation_cases(site: _Site) -> list[Case]:

@@ -284,6 +284,11 @@ class PageResult(BaseModel):
     error: str | None
     """Why the page could not load (fully); ``None`` when it did."""
 
+    dynamic: list[str] | None = Field(default_factory=list)
+    """CSS selectors of what looks different on every load (``crawler.dynamic``):
+    elements showing volatile text, then media, canvases and frames; ``None`` when
+    too many elements show volatile text to mask them."""
+
 
 class BrokenLink(BaseModel):
     """An internal link whose target answered 4xx/5xx or could not be loaded."""

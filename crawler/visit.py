@@ -20,6 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from crawler.analysis import PageAnalysis, analyse_page
+from crawler.dynamic import find_dynamic
 from crawler.errors import BrowserFailed
 from crawler.models import FailedRequest, PageResult
 from crawler.urls import normalise_url
@@ -46,6 +47,7 @@ class PageVisit:
     analysis: PageAnalysis | None
     console_errors: list[str]
     failed_requests: list[FailedRequest]
+    dynamic: list[str] | None = field(default_factory=list)
 
     @property
     def broken(self) -> bool:
@@ -72,6 +74,7 @@ class PageVisit:
             download=self.download,
             truncated=analysis.truncated if analysis else False,
             error=self.error,
+            dynamic=self.dynamic,
         )
 
 
@@ -206,10 +209,12 @@ async def _load(
     document = watch.document
     content_type = _mime_type(document)
     html = document is not None and not download and content_type in (*HTML_TYPES, None)
-    analysis = None
+    analysis: PageAnalysis | None = None
+    dynamic: list[str] | None = []
     if html:
         try:
             analysis = await asyncio.wait_for(analyse_page(watch.page, origin), timeout_s)
+            dynamic = await asyncio.wait_for(find_dynamic(watch.page), timeout_s)
         except TimeoutError:
             error = error or f"the page could not be analysed within {timeout_s:g} s"
         except PlaywrightError as exc:
@@ -236,6 +241,7 @@ async def _load(
             watch.failed_requests if html else [],
             key=lambda f: (f.url, f.status or 0, f.error or ""),
         ),
+        dynamic=dynamic,
     )
 
 

@@ -22,6 +22,7 @@ image. The module needs numpy only, so exported suites ship it as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,8 @@ from numpy.typing import NDArray
 Image = NDArray[np.uint8]
 """An RGBA image: shape (height, width, 4), dtype uint8."""
 
-_Floats = NDArray[np.float64]
+_Floats = NDArray[np.floating[Any]]
+_Channel = _Floats | NDArray[np.uint8]
 _Ints = NDArray[np.intp]
 
 MAX_YIQ_DELTA = 35215
@@ -101,27 +103,32 @@ def _words(image: Image) -> NDArray[np.uint32]:
     return np.ascontiguousarray(image).view(np.uint32).reshape(-1)
 
 
-def _blended(pixels: Image) -> tuple[_Floats, _Floats, _Floats]:
+def _blended(pixels: Image) -> tuple[_Channel, _Channel, _Channel]:
     """The red, green and blue of ``pixels`` (..., 4) blended with white by their alpha."""
-    rgba = pixels.astype(np.float64)
-    red, green, blue, alpha = rgba[..., 0], rgba[..., 1], rgba[..., 2], rgba[..., 3]
-    if (alpha < 255).any():
-        # Opaque pixels come out of the formula unchanged, as they do in pixelmatch.
-        opacity = alpha / 255
-        red, green, blue = (255 + (channel - 255) * opacity for channel in (red, green, blue))
+    channels = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    alpha = pixels[..., 3]
+    if not (alpha < 255).any():
+        # Opaque pixels come out of the formula unchanged, as they do in pixelmatch: the
+        # channels serve as they are (numpy widens them to float64 in each product).
+        return channels
+    opacity = alpha / 255
+    red, green, blue = (255 + (channel - 255.0) * opacity for channel in channels)
     return red, green, blue
 
 
-def _y(red: _Floats, green: _Floats, blue: _Floats) -> _Floats:
-    return red * 0.29889531 + green * 0.58662247 + blue * 0.11448223
+def _y(red: _Channel, green: _Channel, blue: _Channel) -> _Floats:
+    result: _Floats = red * 0.29889531 + green * 0.58662247 + blue * 0.11448223
+    return result
 
 
-def _i(red: _Floats, green: _Floats, blue: _Floats) -> _Floats:
-    return red * 0.59597799 - green * 0.2741761 - blue * 0.32180189
+def _i(red: _Channel, green: _Channel, blue: _Channel) -> _Floats:
+    result: _Floats = red * 0.59597799 - green * 0.2741761 - blue * 0.32180189
+    return result
 
 
-def _q(red: _Floats, green: _Floats, blue: _Floats) -> _Floats:
-    return red * 0.21147017 - green * 0.52261711 + blue * 0.31114694
+def _q(red: _Channel, green: _Channel, blue: _Channel) -> _Floats:
+    result: _Floats = red * 0.21147017 - green * 0.52261711 + blue * 0.31114694
+    return result
 
 
 def _colour_delta(pixels1: Image, pixels2: Image) -> _Floats:
@@ -136,7 +143,7 @@ def _colour_delta(pixels1: Image, pixels2: Image) -> _Floats:
 
 def _grey(image: Image, alpha: float) -> Image:
     """``image`` as pixelmatch draws unchanged pixels: grey, faded towards white."""
-    luma = _y(image[..., 0], image[..., 1], image[..., 2])  # type: ignore[arg-type]
+    luma = _y(image[..., 0], image[..., 1], image[..., 2])
     opacity = alpha * image[..., 3] / 255
     value = (255 + (luma - 255) * opacity).astype(np.uint8).astype(np.uint32)
     # Written as whole pixels (little-endian RGBA words): grey in R, G, B; A opaque.

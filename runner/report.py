@@ -1,8 +1,10 @@
 """A run's results as one self-contained HTML page.
 
-The page has a summary, then every case with its steps, its error and its
-screenshot embedded as a ``data:`` URI, so it can be saved, mailed or attached to
-a CI job on its own. Every piece of text from the suite or the site is escaped.
+The page has a summary, then every case with its steps, its error, its
+screenshot and, for a screenshot that differs from its baseline, the expected,
+actual and diff images side by side, embedded as ``data:`` URIs, so it can be
+saved, mailed or attached to a CI job on its own. Every piece of text from the
+suite or the site is escaped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 
-from runner.results import CaseResult, RunCounts, StepResult
+from runner.results import CaseResult, RunCounts, StepResult, VisualCheck
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 1.5rem;
@@ -41,6 +43,8 @@ ol.steps li.failed { color: #cf222e; font-weight: 600; }
 ol.steps li.skipped { color: #6e7781; }
 .time { color: #59636e; font-size: .85rem; }
 img { max-width: 100%; border: 1px solid #d1d9e0; }
+.visual { display: grid; grid-template-columns: repeat(3, 1fr); gap: .5rem; margin: .5rem 0; }
+.visual figcaption { color: #59636e; font-size: .85rem; }
 """
 
 
@@ -97,7 +101,8 @@ class _CaseView:
             f'<span class="time">{_seconds(result.duration)}{attempts}</span></summary>'
         )
         steps = f'<ol class="steps">{"".join(map(_step, result.steps))}</ol>'
-        parts = [self._problem(), steps, self._screenshot(), self._trace()]
+        visual = "".join(self._visual(check) for check in result.visual)
+        parts = [self._problem(), steps, visual, self._screenshot(), self._trace()]
         is_open = " open" if result.status == "failed" else ""
         body = "".join(part for part in parts if part)
         return f'<details class="case {result.status}"{is_open}>{head}<div>{body}</div></details>'
@@ -121,6 +126,22 @@ class _CaseView:
             return f"<p>Screenshot {escape(self.result.screenshot)} is missing.</p>"
         alt = escape(f"Screenshot of {self.result.name}")
         return f'<figure><img src="{source}" alt="{alt}"></figure>'
+
+    def _visual(self, check: VisualCheck) -> str:
+        """A differing screenshot: expected, actual and diff side by side."""
+        if check.status != "differs":
+            return ""
+        figures = []
+        for label, name in (
+            ("expected", check.expected),
+            ("actual", check.actual),
+            ("diff", check.diff),
+        ):
+            source = _image(self.artifacts_dir / name) if name else None
+            image = f'<img src="{source}" alt="{label}">' if source else "<p>missing</p>"
+            figures.append(f"<figure>{image}<figcaption>{label}</figcaption></figure>")
+        caption = escape(f"Screenshot {check.name}: {check.diff_pixels:,} pixels differ")
+        return f'<p>{caption}</p><div class="visual">{"".join(figures)}</div>'
 
     def _trace(self) -> str:
         name = self.result.trace

@@ -96,6 +96,10 @@ async def test_baselines_through_their_life(
             next(row for row in listing.data if row["case_id"] == case_ids["Gallery"])["image"],
         )
 
+        report = await daemon.call("GET", f"/runs/{second['id']}/report")
+        assert report.body.count('<div class="visual">') == 2
+        assert report.body.count("<figcaption>diff</figcaption>") == 2
+
         await _bad_approvals(daemon, second, case_ids)
         unchanged = await daemon.call("GET", baselines_url)
         assert {row["approved_from_run"] for row in unchanged.data} == {first["id"]}

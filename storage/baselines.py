@@ -15,6 +15,14 @@ _COLUMNS = (
     "created_at, updated_at"
 )
 _KEY = "suite_id = ? AND case_id = ? AND name = ? AND browser = ? AND viewport = ?"
+# A new row for a case still in its suite (none when the case or suite is gone); the
+# parameters: id, the key's five columns, file, run, created_at, updated_at, suite and case.
+_INSERT = (
+    f"INSERT INTO baselines ({_COLUMNS}) SELECT ?, suites.project_id, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ? FROM suites JOIN cases ON cases.suite_id = suites.id "
+    "WHERE suites.id = ? AND cases.id = ? "
+    "ON CONFLICT (suite_id, case_id, name, browser, viewport) DO "
+)
 
 
 class BaselineQueries(DatabaseCore):
@@ -36,15 +44,12 @@ class BaselineQueries(DatabaseCore):
     async def browser_baselines(self, suite_id: str, browser: str, viewport: str) -> list[Row]:
         """The suite's baselines a run in ``browser`` at ``viewport`` compares with."""
         return await self.fetchall(
-            f"SELECT {_COLUMNS} FROM baselines WHERE suite_id = ? AND browser = ? "
-            "AND viewport = ?",
+            f"SELECT {_COLUMNS} FROM baselines WHERE suite_id = ? AND browser = ? AND viewport = ?",
             (suite_id, browser, viewport),
         )
 
     async def get_baseline(self, baseline_id: str) -> Row | None:
-        return await self.fetchone(
-            f"SELECT {_COLUMNS} FROM baselines WHERE id = ?", (baseline_id,)
-        )
+        return await self.fetchone(f"SELECT {_COLUMNS} FROM baselines WHERE id = ?", (baseline_id,))
 
     async def add_baseline(
         self,
@@ -59,17 +64,9 @@ class BaselineQueries(DatabaseCore):
         """Record a first baseline from ``run_id``; False when there is one already (or
         the case is gone)."""
         now = utc_now()
-        return (
-            await self.execute(
-                f"INSERT INTO baselines ({_COLUMNS}) SELECT ?, suites.project_id, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ? FROM suites JOIN cases ON cases.suite_id = suites.id "
-                "WHERE suites.id = ? AND cases.id = ? "
-                "ON CONFLICT (suite_id, case_id, name, browser, viewport) DO NOTHING",
-                (new_id("base"), suite_id, case_id, name, browser, viewport, file, run_id,
-                 now, now, suite_id, case_id),
-            )  # fmt: skip
-            > 0
-        )
+        key = (suite_id, case_id, name, browser, viewport)
+        parameters = (new_id("base"), *key, file, run_id, now, now, suite_id, case_id)
+        return await self.execute(_INSERT + "NOTHING", parameters) > 0
 
     async def set_baseline(
         self,
@@ -89,11 +86,8 @@ class BaselineQueries(DatabaseCore):
             async with conn.execute(f"SELECT file FROM baselines WHERE {_KEY}", key) as cursor:
                 before = await cursor.fetchone()
             async with conn.execute(
-                f"INSERT INTO baselines ({_COLUMNS}) SELECT ?, suites.project_id, ?, ?, ?, ?, ?, "
-                "?, ?, ?, ? FROM suites JOIN cases ON cases.suite_id = suites.id "
-                "WHERE suites.id = ? AND cases.id = ? "
-                "ON CONFLICT (suite_id, case_id, name, browser, viewport) DO UPDATE SET "
-                "file = excluded.file, approved_from_run = excluded.approved_from_run, "
+                _INSERT + "UPDATE SET file = excluded.file, "
+                "approved_from_run = excluded.approved_from_run, "
                 f"updated_at = excluded.updated_at RETURNING {_COLUMNS}",
                 (new_id("base"), *key, file, run_id, now, now, suite_id, case_id),
             ) as cursor:

@@ -268,7 +268,9 @@ class Execution:
         started = time.monotonic()
         steps: list[StepResult] = []
         screenshot = trace = first_status = None
-        baselines = {name: path for (owner, name), path in self._baselines.items() if owner == ident}
+        baselines = {
+            shot: path for (owner, shot), path in self._baselines.items() if owner == ident
+        }
         screenshots = Screenshots(ident, self._artifacts_dir, baselines)
         try:
             async with self._browsers.context(

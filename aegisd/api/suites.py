@@ -21,8 +21,8 @@ from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, s
 from runner import export_python, export_typescript
 from runner.browsers import BrowserName
 from runner.export_common import ExportedFile, Language
-from runner.results import Classification
 from runner.export_zip import BROWSER, export_zip
+from runner.results import Classification
 from runner.steps import Case
 
 router = Router()

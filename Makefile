@@ -23,6 +23,7 @@ bench: $(VENV)/.test chromium node_modules/.installed
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.visual
+	$(BIN)/python -m bench.dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

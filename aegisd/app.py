@@ -18,12 +18,13 @@ from aegisd.api import ci, crawls, keys, meta, projects, runs, schedules, suites
 from aegisd.auth import create_key
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
+from aegisd.dashboard.setup import setup_dashboard
 from aegisd.envelope import json_response
 from aegisd.errors import ApiError, BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
 from aegisd.jobs import JobQueue
 from aegisd.links import LinkSigner
 from aegisd.openapi import build_openapi
-from aegisd.progress import CrawlProgress
+from aegisd.progress import Progress
 from aegisd.ratelimit import RateLimiter
 from aegisd.retention import retention
 from aegisd.routing import MAX_BODY_BYTES, Endpoint
@@ -115,8 +116,9 @@ async def _browsers(app: web.Application) -> AsyncIterator[None]:
 async def _jobs(app: web.Application) -> AsyncIterator[None]:
     config, db, browsers = app[CONFIG], app[DB], app[BROWSERS]
     crawl_jobs = CrawlJobs(db, browsers, config, app[PROGRESS])
+    run_jobs = RunJobs(db, browsers, config, app[PROGRESS])
     app[CRAWLS] = JobQueue(crawl_jobs, config.crawler.max_concurrent_crawls)
-    app[RUNS] = JobQueue(RunJobs(db, browsers, config), config.runner.max_concurrent_runs)
+    app[RUNS] = JobQueue(run_jobs, config.runner.max_concurrent_runs)
     queues = (app[CRAWLS], app[RUNS])
     for queue in queues:
         await queue.start()
@@ -135,7 +137,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
     app[CONFIG] = config
     app[RATE_LIMITER] = RateLimiter(config.api.requests_per_minute())
     app[OPENAPI] = _openapi()
-    app[PROGRESS] = CrawlProgress()
+    app[PROGRESS] = Progress()
     app[ANSWERS] = Answers()
     for endpoint in ENDPOINTS:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
@@ -144,6 +146,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
     # The sender outlives the job queues, to send what jobs finishing at shutdown queue;
     # the scheduler stops before them.
     app.cleanup_ctx.extend([_database, webhook_sender, _browsers, _jobs, scheduler, retention])
+    setup_dashboard(app)
     return app
 
 

@@ -73,11 +73,29 @@ async def authenticate(db: Database, authorization: str | None) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("malformed Authorization header: expected Bearer <key>")
-    key_hash = hash_key(token)
+    return await principal_of_key(db, token)
+
+
+async def principal_of_key(db: Database, secret: str) -> Principal:
+    """The principal for a key itself (as sent, ``aegis_`` prefix optional), or ``Unauthorized``."""
+    key_hash = hash_key(secret)
     row = await db.get_key_by_hash(key_hash)
     # The lookup is by hash; compare again in constant time so timing says nothing.
     if row is None or not hmac.compare_digest(row["key_hash"], key_hash):
         raise Unauthorized("invalid API key")
+    return _principal(row)
+
+
+async def principal_of_key_id(db: Database, key_id: str) -> Principal:
+    """The principal for the key a dashboard session was signed in with, checked like a
+    key sent with a request: unknown (its project deleted) or revoked is ``Unauthorized``."""
+    row = await db.get_live_key(key_id)
+    if row is None:
+        raise Unauthorized("API key no longer exists")
+    return _principal(row)
+
+
+def _principal(row: dict[str, Any]) -> Principal:
     if row["revoked_at"] is not None:
         raise Unauthorized("API key has been revoked")
     return Principal(row["id"], row["scope"], row["project_id"])

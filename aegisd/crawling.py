@@ -9,8 +9,10 @@ from typing import Any
 from aegisd.api.projects import CrawlDefaults
 from aegisd.config import Config
 from aegisd.jobs import Row
-from aegisd.progress import CrawlProgress
+from aegisd.progress import Progress
 from aegisd.webhooks import crawl_events
+from crawler.audits.audit import finish_audits
+from crawler.audits.summary import audit_rules, audit_summary
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
 from crawler.errors import CrawlerError
@@ -36,7 +38,7 @@ class CrawlJobs:
     name = "crawls"
 
     def __init__(
-        self, db: Database, browsers: Browsers, config: Config, progress: CrawlProgress
+        self, db: Database, browsers: Browsers, config: Config, progress: Progress
     ) -> None:
         self.db = db
         self.browsers = browsers
@@ -56,7 +58,7 @@ class CrawlJobs:
         await self._finish(row, "failed", error=error)
 
     def events(self, row: Row) -> list[NewEvent]:
-        return crawl_events(row)
+        return crawl_events(self.config, row)
 
     async def run(self, row: Row) -> None:
         crawl_id = row["id"]
@@ -90,6 +92,7 @@ class CrawlJobs:
         except (CrawlerError, BrowserNotAvailable, LoginFailed) as exc:
             await self.failed(row, str(exc))
             return
+        summary, rules = await self._finish_audits(crawl_id, result.pages)
         suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
         await self._finish(
             row,
@@ -100,8 +103,21 @@ class CrawlJobs:
             broken_links_count=len(result.broken_links),
             console_errors_count=sum(len(page.console_errors) for page in result.pages),
             changes=await self._changes(row, result.pages),
+            audit_summary=summary,
+            audit_rules=rules,
             suite_id=suite_id,
         )
+
+    async def _finish_audits(
+        self, crawl_id: str, pages: list[PageResult]
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """Add the crawl-wide findings to the pages (stored again where they changed); the
+        crawl's audit summary and rules."""
+        changed = await asyncio.to_thread(finish_audits, pages)
+        if changed:
+            updates = {index: pages[index].model_dump(mode="json") for index in changed}
+            await self.db.update_crawl_pages(crawl_id, updates)
+        return await asyncio.to_thread(_audit_results, pages)
 
     async def _generate(self, row: Row, pages: list[PageResult]) -> str | None:
         def phase(name: str) -> None:
@@ -153,3 +169,10 @@ class CrawlJobs:
 def _compare(stored: list[dict[str, Any]], pages: list[PageResult]) -> dict[str, Any]:
     before = [PageResult.model_validate(page) for page in stored]
     return compare_crawls(before, pages).model_dump(mode="json")
+
+
+def _audit_results(pages: list[PageResult]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    audited = [(page.url, page.audits) for page in pages]
+    summary = audit_summary(audited)
+    rules = [rule.model_dump(mode="json") for rule in audit_rules(audited)]
+    return (None if summary is None else summary.model_dump(mode="json")), rules

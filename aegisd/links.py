@@ -35,6 +35,17 @@ def dashboard_url(base_url: str, page: DashboardPage, resource_id: str) -> str:
     return f"{base_url}/{page}/{resource_id}"
 
 
+def load_secret(data_dir: Path, name: str) -> bytes:
+    """The 32-byte secret in ``data_dir/name``, created (mode 0600) on first use."""
+    path = data_dir / name
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
 class LinkSigner:
     """Signs and checks paths with the daemon's link secret."""
 
@@ -45,14 +56,8 @@ class LinkSigner:
 
     @classmethod
     def load(cls, data_dir: Path) -> LinkSigner:
-        """The signer for ``data_dir``, creating its secret (mode 0600) on first use."""
-        path = data_dir / "link-secret"
-        if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(secrets.token_bytes(32))
-        return cls(path.read_bytes())
+        """The signer for ``data_dir``, creating its secret on first use."""
+        return cls(load_secret(data_dir, "link-secret"))
 
     def _token(self, path: str) -> str:
         digest = hmac.new(self._secret, _canonical(path).encode(), hashlib.sha256)

@@ -1,8 +1,11 @@
-"""Live progress of crawls, for the CI surface's Server-Sent Events.
+"""Live progress of crawls and runs, for Server-Sent Events (the CI surface, the dashboard).
 
-The crawl job publishes each state change here. A subscriber's queue starts
-with the latest event of each kind (so a late or reconnecting client is
-replayed the current state) and then receives every change as it happens.
+A crawl or run job publishes each state change on the channel of its id. A
+subscriber's queue starts with the latest event of each kind (so a late or
+reconnecting client is replayed the current state) and then receives every change
+as it happens. Crawls publish ``crawl_progress``, ``ai_generation_progress`` and
+``done``; runs publish ``run_progress`` (counts so far) and ``case_finished`` (one
+case's result with the counts after it), then ``done``.
 """
 
 from __future__ import annotations
@@ -22,26 +25,29 @@ class _Channel:
     listeners: set[asyncio.Queue[Event]] = field(default_factory=set)
 
 
-class CrawlProgress:
-    """Per-crawl channels of ``(event, data)`` pairs, kept while the crawl runs."""
+class Progress:
+    """Per-job channels of ``(event, data)`` pairs, kept while the job runs.
+
+    Crawl and run ids carry different prefixes, so one instance serves both.
+    """
 
     def __init__(self) -> None:
         self._channels: dict[str, _Channel] = {}
 
-    def publish(self, crawl_id: str, event: str, data: dict[str, Any]) -> None:
-        channel = self._channels.setdefault(crawl_id, _Channel())
+    def publish(self, job_id: str, event: str, data: dict[str, Any]) -> None:
+        channel = self._channels.setdefault(job_id, _Channel())
         channel.latest[event] = data
         for listener in channel.listeners:
             listener.put_nowait((event, data))
         if event == "done":
-            # A finished crawl is replayed from the database, not from memory.
+            # A finished job is replayed from the database, not from memory.
             channel.latest.clear()
-            self._drop_if_unused(crawl_id)
+            self._drop_if_unused(job_id)
 
     @contextmanager
-    def subscribe(self, crawl_id: str) -> Iterator[asyncio.Queue[Event]]:
-        """A queue of the crawl's current state, then of each change."""
-        channel = self._channels.setdefault(crawl_id, _Channel())
+    def subscribe(self, job_id: str) -> Iterator[asyncio.Queue[Event]]:
+        """A queue of the job's current state, then of each change."""
+        channel = self._channels.setdefault(job_id, _Channel())
         queue: asyncio.Queue[Event] = asyncio.Queue()
         for event, data in channel.latest.items():
             queue.put_nowait((event, data))
@@ -50,9 +56,9 @@ class CrawlProgress:
             yield queue
         finally:
             channel.listeners.discard(queue)
-            self._drop_if_unused(crawl_id)
+            self._drop_if_unused(job_id)
 
-    def _drop_if_unused(self, crawl_id: str) -> None:
-        channel = self._channels.get(crawl_id)
+    def _drop_if_unused(self, job_id: str) -> None:
+        channel = self._channels.get(job_id)
         if channel is not None and not channel.listeners and not channel.latest:
-            del self._channels[crawl_id]
+            del self._channels[job_id]

@@ -1,5 +1,6 @@
-"""Pruning: runs older than ``retention.runs_days`` go with their artifacts, and webhook
-events older than ``retention.webhook_events_days`` with their delivery history."""
+"""Pruning: runs older than ``retention.runs_days`` go with their artifacts, webhook
+events older than ``retention.webhook_events_days`` with their delivery history, and
+dashboard sessions once they ended or expired."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from aiohttp import web
 from aegisd.config import Config
 from aegisd.state import CONFIG, DB
 from storage import Database
-from storage.ids import to_iso
+from storage.ids import to_iso, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ async def _prune_forever(db: Database, config: Config) -> None:
         try:
             await prune_runs(db, config)
             await prune_webhook_events(db, config)
+            await db.prune_sessions(utc_now())  # dashboard sign-ins ended or expired
         except Exception:
             log.exception("pruning old runs and webhook events failed; trying again later")
         await asyncio.sleep(PRUNE_EVERY_S)

@@ -1,24 +1,29 @@
-"""The run job: executes a claimed run's cases in the browser and stores the results."""
+"""The run job: executes a claimed run's cases in the browser, stores the results and
+publishes the run's progress (:mod:`aegisd.progress`) as cases finish."""
 
 from __future__ import annotations
 
 import shutil
 import time
 
-from aegisd.api.projects import project_login
 from aegisd.baselines import baselines_for_run, record_new
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.links import LinkSigner
+from aegisd.progress import Progress
 from aegisd.triage import triage_run
 from aegisd.webhooks import run_events
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable
 from runner.executor import Execution
+from runner.login import stored_login
 from runner.results import CaseResult, RunCounts
 from runner.steps import Case
 from storage import Database
 from storage.webhooks import NewEvent
+
+# What a live view shows of each case as it finishes.
+_LIVE_FIELDS = {"case_id", "name", "status", "duration", "flaky"}
 
 
 class RunJobs:
@@ -26,10 +31,13 @@ class RunJobs:
 
     name = "runs"
 
-    def __init__(self, db: Database, browsers: Browsers, config: Config) -> None:
+    def __init__(
+        self, db: Database, browsers: Browsers, config: Config, progress: Progress
+    ) -> None:
         self.db = db
         self.browsers = browsers
         self.config = config
+        self.progress = progress
         # Webhook payloads carry the run's shareable report link.
         self.links = LinkSigner.load(config.storage.data_dir)
         self._executions: dict[str, Execution] = {}
@@ -57,12 +65,19 @@ class RunJobs:
         artifacts = self.config.artifacts_dir(run_id)
         shutil.rmtree(artifacts, ignore_errors=True)  # a re-queued run starts from scratch
         positions = {case["id"]: n for n, case in enumerate(row["cases"])}
+        # The login as the project has it when the run starts (so also after a restart).
+        project = await self.db.get_project(row["project_id"])
+
+        finished: list[CaseResult] = []
 
         async def on_result(result: CaseResult) -> None:
             await record_new(self.db, self.config, row, result)
             await self.db.add_run_result(
                 run_id, positions[result.case_id], result.model_dump(mode="json")
             )
+            finished.append(result)
+            case = result.model_dump(include=_LIVE_FIELDS)
+            self.progress.publish(run_id, "case_finished", {**case, **_counts(row, finished)})
 
         execution = Execution(
             self.browsers,
@@ -73,11 +88,11 @@ class RunJobs:
             browser=row["browser"],
             retries=row["retries"],
             on_result=on_result,
-            # The login as the project has it when the run starts (so also after a restart).
-            login=await project_login(self.db, row["project_id"]),
+            login=stored_login(project["settings"]) if project else None,
             baselines=await baselines_for_run(self.db, self.config, row),
         )
         self._executions[run_id] = execution
+        self.progress.publish(run_id, "run_progress", _counts(row, finished))
         started = time.monotonic()
         error: str | None = None
         try:
@@ -117,3 +132,17 @@ class RunJobs:
             error=error if error is not None else triaged.summary,
             **fields,
         )
+        self.progress.publish(row["id"], "done", {"status": status, **_counts(row, results)})
+
+
+def _counts(row: Row, results: list[CaseResult]) -> dict[str, int]:
+    """The counts a live view shows: cases done of the run's total, and how they came out."""
+    counts = RunCounts.of(results)
+    return {
+        "total": len(row["cases"]),
+        "done": counts.total,
+        "passed": counts.passed,
+        "failed": counts.failed,
+        "skipped": counts.skipped,
+        "flaky": counts.flaky,
+    }

@@ -19,8 +19,10 @@ from urllib.parse import urlsplit
 
 from aegisd.config import Config
 from aegisd.crawling import CrawlJobs
-from aegisd.progress import CrawlProgress
+from aegisd.dashboard.assets import stylesheet
+from aegisd.progress import Progress
 from aegisd.running import RunJobs
+from crawler.audits.models import AUDIT_CATEGORIES
 from runner import export_python, export_typescript
 from runner.browsers import Browsers
 from runner.junit import render_junit
@@ -119,9 +121,11 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         # A scan's project is new each time: it would only ever record baselines.
         settings = {**login, "visual_checks": False}
         project = await db.create_project(f"scan {host}", options.url, None, settings)
+        crawl_options = {**login, "audits": list(AUDIT_CATEGORIES)}
         await db.create_crawl(
-            project["id"], "full", options.max_pages, options.depth, options.url, True, login
-        )
+            project["id"], "full", options.max_pages, options.depth, options.url, True,
+            crawl_options,
+        )  # fmt: skip
         claimed = await db.claim_crawl()
         assert claimed is not None
         crawl_id = claimed["id"]
@@ -130,7 +134,7 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
             row = await db.get_crawl(crawl_id)
             return f"{row['pages_crawled']} of {row['pages_found']} pages" if row else ""
 
-        crawl_jobs = CrawlJobs(db, browsers, config, CrawlProgress())
+        crawl_jobs = CrawlJobs(db, browsers, config, Progress())
         await _while(progress.follow("Crawling", crawl_status), crawl_jobs.run(claimed))
         crawl = await db.get_crawl(crawl_id)
         assert crawl is not None
@@ -142,6 +146,8 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
             f"Crawled {len(pages)} pages: {crawl['broken_links_count']} broken links, "
             f"{crawl['console_errors_count']} console errors"
         )
+        if crawl["audit_summary"]:
+            progress.done(_audit_scores(crawl["audit_summary"]))
         results, run_error, artifacts = await _run_suite(
             db, browsers, config, crawl, options, progress
         )
@@ -155,6 +161,16 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         if run_error:
             return EXIT_ERROR
         return EXIT_FAILED if failed else EXIT_PASSED
+
+
+def _audit_scores(summary: dict[str, Any]) -> str:
+    """``Audit scores: accessibility 87, performance 99, ...`` for the audited categories."""
+    scores = [
+        f"{category} {summary[category]['score']}"
+        for category in AUDIT_CATEGORIES
+        if summary.get(category) and summary[category]["score"] is not None
+    ]
+    return "Audit scores (0-100): " + ", ".join(scores)
 
 
 async def _suite_cases(db: Database, crawl: dict[str, Any]) -> list[Case]:
@@ -195,7 +211,8 @@ async def _run_suite(
         done = len(await db.run_results(run["id"]))
         return f"{done} of {len(cases)} cases"
 
-    await _while(progress.follow("Running", run_status), RunJobs(db, browsers, config).run(run))
+    run_jobs = RunJobs(db, browsers, config, Progress())
+    await _while(progress.follow("Running", run_status), run_jobs.run(run))
     finished = await db.get_run(run["id"])
     assert finished is not None
     results = [CaseResult.model_validate(r) for r in await db.run_results(run["id"])]
@@ -221,7 +238,9 @@ def _write_outputs(
         options.junit.write_text(render_junit(results, suite_name=name))
     if options.report:
         details = {"URL": options.url, "Pages": str(crawl["pages_crawled"])}
-        html = render_report(results, title=name, artifacts_dir=artifacts, details=details)
+        html = render_report(
+            results, title=name, artifacts_dir=artifacts, stylesheet=stylesheet(), details=details
+        )
         options.report.write_text(html)
     if options.export:
         exporter = export_python if options.export.suffix == ".py" else export_typescript

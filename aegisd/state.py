@@ -11,7 +11,7 @@ from aegisd.auth import Principal
 from aegisd.config import Config
 from aegisd.jobs import JobQueue
 from aegisd.links import LinkSigner
-from aegisd.progress import CrawlProgress
+from aegisd.progress import Progress
 from aegisd.ratelimit import RateLimiter
 from runner.browsers import Browsers
 from storage import Database
@@ -27,7 +27,7 @@ OPENAPI = web.AppKey("openapi", dict[str, Any])
 BROWSERS = web.AppKey("browsers", Browsers)
 CRAWLS = web.AppKey("crawls", JobQueue)
 RUNS = web.AppKey("runs", JobQueue)
-PROGRESS = web.AppKey("progress", CrawlProgress)
+PROGRESS = web.AppKey("progress", Progress)
 LINKS = web.AppKey("links", LinkSigner)
 ANSWERS = web.AppKey("answers", Answers)
 SCHEDULER: web.AppKey[Scheduler] = web.AppKey("scheduler")

@@ -15,6 +15,7 @@ from aiohttp import web
 from aegisd.api.projects import http_url
 from aegisd.errors import BrowserUnavailable, ValidationFailed
 from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, RUNS
+from crawler.audits.models import AUDIT_CATEGORIES
 from runner.errors import BrowserNotAvailable
 
 QUICK_MAX_PAGES = 20
@@ -24,6 +25,7 @@ _CRAWL_OPTIONS = (
     "respect_robots_txt",
     "headers",
     "login",
+    "audits",
 )
 
 Row = dict[str, Any]
@@ -65,6 +67,7 @@ async def queue_crawl(
     if mode == "quick":
         max_pages, depth = min(max_pages, QUICK_MAX_PAGES), min(depth, 1)
     options = {key: settings[key] for key in _CRAWL_OPTIONS if settings.get(key) is not None}
+    options.setdefault("audits", list(AUDIT_CATEGORIES))  # projects from before audits
     if "login" in options:  # its URLs are relative to the base URL, as in runs
         options["base_url"] = project["base_url"]
     row = await app[DB].create_crawl(

@@ -37,7 +37,7 @@ from aegisd import __version__
 from aegisd.api.crawls import Crawl
 from aegisd.api.runs import run_view
 from aegisd.config import Config
-from aegisd.links import LinkSigner
+from aegisd.links import LinkSigner, dashboard_url
 from aegisd.mail import mailto_recipients, send_mail, smtp_problem
 from aegisd.messages import (
     TEST_EVENT,
@@ -85,7 +85,8 @@ def run_events(
 ) -> list[NewEvent]:
     """``run.completed`` for every finished run, with ``run.failed`` for failures and errors;
     the data is the run as the API shows it, ``report_url`` included, and its first
-    ``failed_cases`` (``case_id, name, classification, error``) from ``results``."""
+    ``failed_cases`` (``case_id, name, classification, error``) from ``results``, and its
+    dashboard page."""
     failed = [
         {
             "case_id": result.case_id,
@@ -96,13 +97,17 @@ def run_events(
         for result in results
         if result.status == "failed"
     ]
+    page = dashboard_url(config.base_url, "runs", row["id"])
     data = {**run_view(config, links, row), "failed_cases": failed[:FAILED_CASES]}
+    data["dashboard_url"] = page
     return _events("run", row, data, row["status"] in ("failed", "error"))
 
 
-def crawl_events(row: Row) -> list[NewEvent]:
-    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones."""
+def crawl_events(config: Config, row: Row) -> list[NewEvent]:
+    """``crawl.completed`` for every finished crawl, with ``crawl.failed`` for failed ones;
+    the data is the crawl as the API shows it, and its dashboard page."""
     data = Crawl.model_validate(row).model_dump(mode="json")
+    data["dashboard_url"] = dashboard_url(config.base_url, "crawls", row["id"])
     return _events("crawl", row, data, row["status"] == "failed")
 
 
@@ -134,7 +139,8 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
         title = f"Run {data['status']}: {data['suite_name']}"
         counts = {key: data[key] for key in ("passed", "failed", "skipped", "flaky")}
         extra = {"browser": data["browser"]}
-        link, label = data["report_url"], "Open the report"
+        links = f"<{dashboard_url(base_url, 'runs', data['id'])}|Open the run> · "
+        links += f"<{data['report_url']}|report>"
     else:
         title = f"Crawl {data['status']}: {data['start_url']}"
         counts = {
@@ -143,7 +149,7 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
             "console errors": data["console_errors_count"],
         }
         extra = {"suite": data["suite_id"] or "none"}
-        link, label = f"{base_url}/v1/crawls/{data['id']}", "Open the crawl"
+        links = f"<{dashboard_url(base_url, 'crawls', data['id'])}|Open the crawl>"
     mark = _MARKS.get(data["status"], ":grey_question:")
     fields = {**counts, **extra, "duration": _seconds(data["duration"])}
     blocks: list[dict[str, Any]] = [
@@ -163,7 +169,7 @@ def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, 
         lines = [f"• {_escape(f.name)} (`{f.classification or 'unclassified'}`)" for f in listed]
         lines += [f"… and {unlisted} more"] if unlisted else []
         blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines)[:2000])})
-    context = f"<{link}|{label}> · `{data['id']}` · {event}"
+    context = f"{links} · `{data['id']}` · {event}"
     blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
     summary = ", ".join(f"{value} {name}" for name, value in counts.items())
     return {"text": f"{mark} {_escape(title)} ({summary})", "blocks": blocks}

@@ -66,7 +66,7 @@ class Figures:
         )
 
 
-async def _seed(data_dir: Path, runs: int) -> tuple[str, str, str]:
+async def seed_runs(data_dir: Path, runs: int) -> tuple[str, str, str]:
     """Projects, a suite with one disabled case, ``runs`` runs; the admin key and ids."""
     case = {"name": "noop", "enabled": False, "steps": [{"action": "goto", "url": "/"}]}
     async with Database(data_dir / "aegisd.sqlite3") as db:
@@ -101,7 +101,7 @@ def _bare(body: bytes, port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def _start_daemon(data_dir: str, port: int) -> subprocess.Popen[bytes]:
+def start_daemon(data_dir: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "AEGISD_API__RATE_LIMIT_PER_MINUTE": "0"}
     command = [sys.executable, "-m", "aegisd.cli", "serve", "--data-dir", data_dir]
     return subprocess.Popen(
@@ -166,7 +166,7 @@ async def _offered(url: str, seconds: float, rate: float, headers: dict[str, str
     return Figures(len(latencies), elapsed, latencies, errors)
 
 
-async def _wait_healthy(url: str) -> None:
+async def wait_healthy(url: str) -> None:
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
             try:
@@ -185,12 +185,12 @@ async def main(
     with tempfile.TemporaryDirectory(prefix="aegisd-bench-") as tmp:
         data_dir = Path(tmp)
         print(f"seeding {runs} runs ...", flush=True)
-        key, suite_id, run_id = await _seed(data_dir, runs)
+        key, suite_id, run_id = await seed_runs(data_dir, runs)
         port = free_port()
-        daemon = _start_daemon(tmp, port)
+        daemon = start_daemon(tmp, port)
         api = f"http://127.0.0.1:{port}/v1"
         auth = {"Authorization": f"Bearer {key}"}
-        await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        await wait_healthy(f"http://127.0.0.1:{port}/healthz")
         async with (
             aiohttp.ClientSession(headers=auth) as session,
             session.get(f"{api}/runs?limit=20") as response,
@@ -200,7 +200,7 @@ async def main(
         bare = multiprocessing.Process(target=_bare, args=(list_body, bare_port), daemon=True)
         bare.start()
         bare_url = f"http://127.0.0.1:{bare_port}/"
-        await _wait_healthy(bare_url)
+        await wait_healthy(bare_url)
         # Every page of the 10,000 runs in turn: more URLs than answers are kept, so none
         # is answered from memory (aegisd/answers.py).
         page_numbers = itertools.cycle(range(1, runs // 20 + 1))

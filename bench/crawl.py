@@ -1,11 +1,13 @@
-"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop.
+"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop, and
+what auditing every page costs.
 
 Serves a generated site of ``--pages`` pages on 127.0.0.1 (in a child process,
 so the server does not share the crawler's event loop), then crawls it with
-``crawler.engine.crawl`` at the default concurrency and with the simplest
-Playwright loop that does the same walk (same browser, same concurrency, one
-tab per page, ``goto`` to ``load``, read ``a[href]``). Each is run ``--rounds``
-times, alternating; the best round of each is compared.
+``crawler.engine.crawl`` at the default concurrency, without audits (as the
+crawler alone) and with every audit (as a project's crawls by default), and with
+the simplest Playwright loop that does the same walk (same browser, same
+concurrency, one tab per page, ``goto`` to ``load``, read ``a[href]``). Each is
+run ``--rounds`` times, alternating; the best round of each is compared.
 
     .venv/bin/python bench/crawl.py [--pages 400] [--rounds 2]
 """
@@ -22,6 +24,7 @@ from urllib.parse import urldefrag
 
 from aiohttp import web
 
+from crawler.audits.models import AUDIT_CATEGORIES
 from crawler.engine import crawl
 from crawler.models import CrawlOptions
 from crawler.settings import CrawlerSettings
@@ -132,37 +135,41 @@ async def _bare_loop(browsers: Browsers, start: str, concurrency: int) -> int:
     return crawled
 
 
-async def _aegisd(browsers: Browsers, start: str, pages: int) -> int:
+async def _aegisd(browsers: Browsers, start: str, pages: int, audits: bool) -> int:
     options = CrawlOptions.from_settings(
-        CrawlerSettings(), start_url=start, max_pages=pages, depth=50
+        CrawlerSettings(),
+        start_url=start,
+        max_pages=pages,
+        depth=50,
+        audits=list(AUDIT_CATEGORIES) if audits else [],
     )
     result = await crawl(browsers, options)
     return len(result.pages)
 
 
-async def _measure(rounds: int, pages: int, start: str) -> tuple[float, float]:
+async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
     concurrency = CrawlerSettings().concurrency
-    best = {"aegisd": 0.0, "bare": 0.0}
+    best = {"bare": 0.0, "aegisd": 0.0, "audited": 0.0}
     async with Browsers(BrowserSettings()) as browsers:
         await browsers.get("chromium")
         for round_ in range(1, rounds + 1):
-            for name in ("bare", "aegisd"):
+            for name in best:
                 began = time.perf_counter()
                 if name == "bare":
                     crawled = await _bare_loop(browsers, start, concurrency)
                 else:
-                    crawled = await _aegisd(browsers, start, pages)
+                    crawled = await _aegisd(browsers, start, pages, audits=name == "audited")
                 elapsed = time.perf_counter() - began
                 rate = crawled / elapsed
                 best[name] = max(best[name], rate)
                 print(
-                    f"round {round_} {name:>6}: {crawled} pages in {elapsed:.2f} s, "
+                    f"round {round_} {name:>7}: {crawled} pages in {elapsed:.2f} s, "
                     f"{rate:.1f} pages/s",
                     flush=True,
                 )
                 if crawled != pages:
                     raise SystemExit(f"{name} crawled {crawled} pages, expected {pages}")
-    return best["aegisd"], best["bare"]
+    return best
 
 
 def main() -> None:
@@ -176,16 +183,22 @@ def main() -> None:
     try:
         port = receiving.recv()
         start = f"http://127.0.0.1:{port}/"
-        aegisd_rate, bare_rate = asyncio.run(_measure(args.rounds, args.pages, start))
+        rates = asyncio.run(_measure(args.rounds, args.pages, start))
     finally:
         server.terminate()
         server.join()
-    ratio = aegisd_rate / bare_rate
+    ratio = rates["aegisd"] / rates["bare"]
     print(f"site: {args.pages} pages, concurrency {CrawlerSettings().concurrency}")
-    print(f"aegisd crawler: {aegisd_rate:.1f} pages/s")
-    print(f"bare Playwright loop: {bare_rate:.1f} pages/s")
+    print(f"aegisd crawler: {rates['aegisd']:.1f} pages/s")
+    print(f"aegisd crawler, every page audited: {rates['audited']:.1f} pages/s")
+    print(f"bare Playwright loop: {rates['bare']:.1f} pages/s")
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"ratio: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
+    cost = 1000 / rates["audited"] - 1000 / rates["aegisd"]
+    print(
+        f"audits: {rates['audited'] / rates['aegisd']:.2f} of the unaudited rate, "
+        f"{cost:.0f} ms more per page"
+    )
 
 
 if __name__ == "__main__":

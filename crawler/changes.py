@@ -1,7 +1,12 @@
-"""What changed between two crawls of a site: pages added, removed, or changed.
+"""What changed between two crawls of a site: pages added, removed, or changed, and
+audit findings that are new or fixed.
 
 Pages are matched by their (normalised) URL. A page changed when its HTTP
-status or its title differs. Every list is sorted by URL.
+status or its title differs. A finding (an accessibility, SEO or security rule a
+page fails) is new when a page of both crawls fails it now and did not before,
+fixed the other way round, for pages audited in that category both times.
+Performance findings are left out: the figures move from one crawl to the next.
+Every list is sorted by URL.
 """
 
 from __future__ import annotations
@@ -10,6 +15,11 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from pydantic import BaseModel
+
+from crawler.audits.models import AuditCategory, PageAudits
+from runner.axe import Impact
+
+_COMPARED: tuple[AuditCategory, ...] = ("accessibility", "seo", "security")
 
 
 class PageSummary(Protocol):
@@ -23,6 +33,9 @@ class PageSummary(Protocol):
 
     @property
     def title(self) -> str: ...
+
+    @property
+    def audits(self) -> PageAudits | None: ...
 
 
 class PageState(BaseModel):
@@ -40,6 +53,15 @@ class PageChange(BaseModel):
     after: PageState
 
 
+class FindingChange(BaseModel):
+    """An audit finding of one page that appeared or went away."""
+
+    url: str
+    category: AuditCategory
+    rule: str
+    impact: Impact
+
+
 class CrawlChanges(BaseModel):
     """Differences from a previous crawl to the current one."""
 
@@ -50,12 +72,19 @@ class CrawlChanges(BaseModel):
     """URLs crawled before and not now."""
 
     changed: list[PageChange]
+    new_findings: list[FindingChange]
+    """Findings on pages of both crawls that the previous crawl did not have."""
+
+    fixed_findings: list[FindingChange]
+    """Findings of the previous crawl that pages of both crawls no longer have."""
 
 
 def compare_crawls(previous: Iterable[PageSummary], current: Iterable[PageSummary]) -> CrawlChanges:
     """Compare two crawls' pages; a URL seen twice in one crawl counts by its first page."""
+    previous, current = list(previous), list(current)
     before = _states(previous)
     after = _states(current)
+    old, new = _findings(previous), _findings(current)
     changed = [
         PageChange(url=url, before=before[url], after=state)
         for url, state in sorted(after.items())
@@ -65,6 +94,8 @@ def compare_crawls(previous: Iterable[PageSummary], current: Iterable[PageSummar
         added=sorted(after.keys() - before.keys()),
         removed=sorted(before.keys() - after.keys()),
         changed=changed,
+        new_findings=_difference(new, old),
+        fixed_findings=_difference(old, new),
     )
 
 
@@ -73,3 +104,30 @@ def _states(pages: Iterable[PageSummary]) -> dict[str, PageState]:
     for page in pages:
         states.setdefault(page.url, PageState(status=page.status, title=page.title))
     return states
+
+
+_Findings = dict[tuple[str, AuditCategory], dict[str, Impact]]
+
+
+def _findings(pages: Iterable[PageSummary]) -> _Findings:
+    """Per (url, audited category), the rules failed and their impacts."""
+    found: _Findings = {}
+    for page in pages:
+        audits = page.audits
+        for category in _COMPARED if audits is not None else ():
+            items = getattr(audits, category)
+            if items is not None:
+                found.setdefault((page.url, category), {item.rule: item.impact for item in items})
+    return found
+
+
+def _difference(these: _Findings, those: _Findings) -> list[FindingChange]:
+    """The findings of ``these`` that ``those`` lacks, where both audited the page."""
+    changes = [
+        FindingChange(url=url, category=category, rule=rule, impact=impact)
+        for (url, category), rules in these.items()
+        if (url, category) in those
+        for rule, impact in rules.items()
+        if rule not in those[(url, category)]
+    ]
+    return sorted(changes, key=lambda c: (c.url, _COMPARED.index(c.category), c.rule))

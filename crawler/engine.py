@@ -48,6 +48,7 @@ from typing import Any
 from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
+from crawler.audits.audit import prepare_context
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.models import BrokenLink, CrawlOptions, CrawlResult, PageResult, StopReason
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
@@ -81,6 +82,7 @@ async def crawl(
     """
     async with browsers.context("chromium", **_context_options(options)) as context:
         context.set_default_timeout(options.page_timeout_s * 1000)
+        await prepare_context(context, options.audits)
         return await _Crawl(context, options, on_page, on_progress).run()
 
 
@@ -217,6 +219,7 @@ class _Crawl:
                 origin=self._origin if entry.depth else None,
                 timeout_s=self._options.page_timeout_s,
                 referer=entry.referrer,
+                audits=self._options.audits,
             )
 
     async def _commit(self, entry: _Entry, visit: PageVisit) -> None:

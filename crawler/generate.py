@@ -6,8 +6,9 @@ paths (``/about?tab=2``), so the suite runs against any deployment given as the
 run's base URL. Cases come grouped by type, each group in crawl order:
 
 - ``smoke``, one per loaded page (``Page loads: /about``): go to it, expect its
-  status, its title and its main heading (by role and exact name), and no
-  console errors when the crawl saw none there; with ``visual_checks``, end
+  status, its title and its main heading (by role and exact name), its
+  performance budgets and no new accessibility violations (``crawler.audit_cases``),
+  and no console errors when the crawl saw none there; with ``visual_checks``, end
   with a screenshot of the viewport, masking what the crawl found changing
   from load to load (``crawler.dynamic``).
 - ``navigation`` (``Navigate: / → About``): go to a page, click a link by role
@@ -39,6 +40,7 @@ from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from crawler.analysis import LIMITS
+from crawler.audit_cases import audit_steps
 from crawler.dynamic import VOLATILE_TEXT
 from crawler.form_cases import PageHandles, form_steps
 from crawler.models import PageForm, PageLink, PageResult
@@ -156,6 +158,7 @@ def _page_case(page: PageResult, visual_checks: bool) -> Case:
     if is_stable_text(page.heading):
         heading = Target(role="heading", name=page.heading, exact=True)
         steps.append(ExpectVisible(action="expect_visible", target=heading))
+    steps += audit_steps(page)
     if not page.console_errors:
         steps.append(ExpectNoConsoleErrors(action="expect_no_console_errors"))
     if visual_checks:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crawler.audits.models import AuditCategory, PageAudits
 from crawler.settings import MAX_CONCURRENCY, CrawlerSettings
 from crawler.urls import compile_patterns, normalise_url
 from runner.login import Login
@@ -82,6 +83,10 @@ class CrawlOptions(BaseModel):
     base_url: str | None = None
     """The site's base URL, which relative ``goto`` URLs of ``login`` resolve against
     (as in a run); ``None`` means ``start_url``."""
+
+    audits: list[AuditCategory] = Field(default_factory=list)
+    """The audit categories run on every HTML page that answered 2xx (see ``crawler.audits``);
+    none by default here, all of ``AUDIT_CATEGORIES`` by default in a project's settings."""
 
     @classmethod
     def from_settings(cls, settings: CrawlerSettings, **fields: Any) -> CrawlOptions:
@@ -288,6 +293,10 @@ class PageResult(BaseModel):
     """CSS selectors of what looks different on every load (``crawler.dynamic``):
     elements showing volatile text, then media, canvases and frames; ``None`` when
     too many elements show volatile text to mask them."""
+
+    audits: PageAudits | None = None
+    """What the audits found; ``None`` for pages not audited (not HTML, not 2xx, not loaded,
+    or every category turned off)."""
 
 
 class BrokenLink(BaseModel):

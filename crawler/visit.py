@@ -11,6 +11,7 @@ are not HTML are reported with their status and content type but not read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from contextlib import suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -20,6 +21,8 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from crawler.analysis import PageAnalysis, analyse_page
+from crawler.audits.audit import audit_page
+from crawler.audits.models import AuditCategory, PageAudits
 from crawler.dynamic import find_dynamic
 from crawler.errors import BrowserFailed
 from crawler.models import FailedRequest, PageResult
@@ -48,6 +51,7 @@ class PageVisit:
     console_errors: list[str]
     failed_requests: list[FailedRequest]
     dynamic: list[str] | None = field(default_factory=list)
+    audits: PageAudits | None = None
 
     @property
     def broken(self) -> bool:
@@ -75,6 +79,7 @@ class PageVisit:
             truncated=analysis.truncated if analysis else False,
             error=self.error,
             dynamic=self.dynamic,
+            audits=self.audits,
         )
 
 
@@ -166,10 +171,12 @@ async def visit_page(
     origin: str | None,
     timeout_s: float,
     referer: str | None = None,
+    audits: Collection[AuditCategory] = (),
 ) -> PageVisit:
-    """Load ``url`` in a new tab of ``context``, analyse it, close the tab.
+    """Load ``url`` in a new tab of ``context``, audit and analyse it, close the tab.
 
-    Links found are internal when on ``origin`` (``None``: the page's own origin).
+    Links found are internal when on ``origin`` (``None``: the page's own origin). An HTML
+    page that loaded with a 2xx status is audited in the ``audits`` categories.
     Raises ``BrowserFailed`` when the browser cannot open the tab.
     """
     try:
@@ -178,7 +185,7 @@ async def visit_page(
         raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
     watch = _PageWatch(page)
     try:
-        return await _load(watch, url, origin, timeout_s, referer)
+        return await _load(watch, url, origin, timeout_s, referer, audits)
     finally:
         watch.recording = False
         await close_page(page)
@@ -191,7 +198,12 @@ async def close_page(page: Page) -> None:
 
 
 async def _load(
-    watch: _PageWatch, url: str, origin: str | None, timeout_s: float, referer: str | None
+    watch: _PageWatch,
+    url: str,
+    origin: str | None,
+    timeout_s: float,
+    referer: str | None,
+    categories: Collection[AuditCategory],
 ) -> PageVisit:
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -211,6 +223,9 @@ async def _load(
     html = document is not None and not download and content_type in (*HTML_TYPES, None)
     analysis: PageAnalysis | None = None
     dynamic: list[str] | None = []
+    audits: PageAudits | None = None
+    if html and error is None and categories and document is not None and document.ok:
+        audits = await audit_page(watch.page, document, categories, timeout_s=timeout_s)
     if html:
         try:
             analysis = await asyncio.wait_for(analyse_page(watch.page, origin), timeout_s)
@@ -242,6 +257,7 @@ async def _load(
             key=lambda f: (f.url, f.status or 0, f.error or ""),
         ),
         dynamic=dynamic,
+        audits=audits,
     )
 
 

@@ -24,10 +24,13 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.login import Login
 from runner.steps import (
+    A11yIgnore,
     Case,
     Check,
     Click,
+    ExpectNoA11yViolations,
     ExpectNoConsoleErrors,
+    ExpectPerformance,
     ExpectScreenshot,
     ExpectStatus,
     ExpectText,
@@ -160,6 +163,18 @@ def _action_arguments(step: Click | Check | Fill | Select | Press) -> list[str]:
             return []
 
 
+def number(value: float) -> str:
+    """A number literal, the same in TypeScript and Python."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _ignore_fields(writer: SuiteWriter, item: A11yIgnore) -> list[tuple[str, str]]:
+    fields = [("rule", writer.string(item.rule))]
+    if item.target is not None:
+        fields.append(("target", writer.string(item.target)))
+    return fields
+
+
 def _response_uses(steps: Sequence[Step]) -> list[ResponseUse]:
     """How each ``goto`` of ``steps`` treats its response, in order."""
     gotos = sum(isinstance(step, Goto) for step in steps)
@@ -183,6 +198,8 @@ class SuiteWriter(ABC):
     """The line that starts collecting console and page errors into ``errors``."""
     assert_no_errors: ClassVar[str]
     """The line asserting ``errors`` is still empty."""
+    add_performance_script: ClassVar[str]
+    """The line adding the performance script to the page, before it loads anything."""
 
     # Syntax
 
@@ -201,6 +218,15 @@ class SuiteWriter(ABC):
     @abstractmethod
     def statement(self, expression: str) -> str:
         """A line running ``expression``, awaited where the language needs it."""
+
+    @abstractmethod
+    def mapping(self, fields: Sequence[tuple[str, str]]) -> str:
+        """An object (dict) literal of ``fields``, whose values are already rendered."""
+
+    @abstractmethod
+    def expect_empty(self, helper: str, arguments: Sequence[str]) -> str:
+        """Assert that the file's ``helper`` (TypeScript spelling), called with ``page`` and
+        ``arguments``, answers an empty list."""
 
     # Lines without a common shape
 
@@ -268,11 +294,13 @@ class SuiteWriter(ABC):
         lines: list[str] = []
         if any(isinstance(step, ExpectNoConsoleErrors) for step in steps):
             lines.append(self.collect_errors)
+        if any(isinstance(step, ExpectPerformance) for step in steps):
+            lines.append(self.add_performance_script)
         responses = iter(_response_uses(steps))
         for step in steps:
             response = next(responses) if isinstance(step, Goto) else "ignore"
             lines.append(self._step(step, response, folder))
-        return [self.indent + line for line in lines]
+        return [self.indent + line.replace("\n", "\n" + self.indent) for line in lines]
 
     def _step(self, step: Step, response: ResponseUse, folder: str) -> str:
         match step:
@@ -295,6 +323,12 @@ class SuiteWriter(ABC):
                 return self.expect_url(step)
             case ExpectNoConsoleErrors():
                 return self.assert_no_errors
+            case ExpectNoA11yViolations():
+                ignore = self.sequence([self.mapping(_ignore_fields(self, i)) for i in step.ignore])
+                return self.expect_empty("a11yViolations", [self.string(step.impact), ignore])
+            case ExpectPerformance():
+                budgets = [(name, number(value)) for name, value in step.budgets.given.items()]
+                return self.expect_empty("overBudget", [self.mapping(budgets)])
             case ExpectScreenshot():
                 return self.expect_screenshot(step, [folder, f"{step.name}.png"])
 
@@ -306,6 +340,13 @@ class SuiteWriter(ABC):
         """The expression locating ``target`` on ``page``."""
         options = _target_options(target)
         return "page." + self.call(_LOCATORS[target.kind], [self.string(target.value)], options)
+
+    def sequence(self, items: Sequence[str]) -> str:
+        """A list literal of rendered ``items``, one per line when there are several."""
+        if len(items) < 2:
+            return f"[{', '.join(items)}]"
+        inside = "".join(f"\n{self.indent}{item}," for item in items)
+        return f"[{inside}\n]"
 
     def option_value(self, value: str | bool) -> str:
         """An option's value as a literal."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from runner.axe import A11Y_TAGS, IMPACTS, TARGET_SEPARATOR
 from runner.export_common import (
     ExportedFile,
     Option,
@@ -24,6 +25,7 @@ from runner.export_common import (
     unique,
 )
 from runner.login import Login
+from runner.performance import OVER_BUDGET_JS, PERFORMANCE_JS
 from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = '''\
@@ -45,6 +47,36 @@ def url_path(url: str) -> str:
     """The path and query of ``url``: what the URL checks compare."""
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")'''
+_A11Y_VIOLATIONS = '''\
+A11Y_TAGS = {tags}
+IMPACTS = {impacts}
+
+
+def a11y_violations(page: Page, impact: str, ignore: list[dict[str, str]]) -> list[str]:
+    """axe-core's violations of ``impact`` or worse, less the ignored nodes, as lines."""
+    options = {{"runOnly": {{"type": "tag", "values": A11Y_TAGS}}, "resultTypes": ["violations"]}}
+    violations = Axe().run(page, options=options).response["violations"]
+    ignored = {{(item["rule"], item.get("target")) for item in ignore}}
+    found = []
+    for violation in violations:
+        rule, level = violation["id"], violation.get("impact")
+        level = level if level in IMPACTS else "minor"
+        if IMPACTS.index(level) < IMPACTS.index(impact) or (rule, None) in ignored:
+            continue
+        for node in violation["nodes"]:
+            groups = [[part] if isinstance(part, str) else part for part in node["target"]]
+            target = {separator}.join(part for group in groups for part in group)
+            if (rule, target) not in ignored:
+                found.append(f"{{rule}} ({{violation['impact']}}): {{target}}")
+    return found'''
+_OVER_BUDGET = '''\
+# aegisd's performance script: the crawl and aegisd's own runs measure with this same one.
+PERFORMANCE_SCRIPT = {script}
+
+
+def over_budget(page: Page, budgets: dict[str, float]) -> list[str]:
+    """The page's figures over their budgets, in words (measured once the page settles)."""
+    return page.evaluate({evaluate}, budgets)'''
 _MAX_NAME = 60
 VISUAL_MODULE = "aegis_visual"
 """The module holding ``expect_screenshot`` for Python exports."""
@@ -62,6 +94,11 @@ def _escape(text: str) -> str:
     return escape(text, '"', _astral)
 
 
+def _block_string(text: str) -> str:
+    """A triple-quoted string literal holding ``text`` as it is, line breaks included."""
+    return '"""' + text.replace("\\", "\\\\").replace('"""', '\\"""') + '"""'
+
+
 class PythonWriter(SuiteWriter):
     """Writes pytest-playwright modules (the sync API)."""
 
@@ -71,6 +108,7 @@ class PythonWriter(SuiteWriter):
     separator = "_"
     collect_errors = "errors = console_errors(page)"
     assert_no_errors = "assert errors == []"
+    add_performance_script = "page.add_init_script(PERFORMANCE_SCRIPT)"
 
     def string(self, text: str) -> str:
         """A string literal, double-quoted unless that needs more escapes."""
@@ -94,6 +132,14 @@ class PythonWriter(SuiteWriter):
     def statement(self, expression: str) -> str:
         """The expression itself: the sync API needs no ``await``."""
         return expression
+
+    def mapping(self, fields: Sequence[tuple[str, str]]) -> str:
+        """``{"key": value, ...}``."""
+        return "{" + ", ".join(f"{self.string(key)}: {value}" for key, value in fields) + "}"
+
+    def expect_empty(self, helper: str, arguments: Sequence[str]) -> str:
+        """``assert helper(page, ...) == []``."""
+        return f"assert {_snake_case(helper)}({', '.join(['page', *arguments])}) == []"
 
     def goto(self, url: str, response: ResponseUse) -> str:
         """``response = page.goto(url)`` or without the binding."""
@@ -149,6 +195,8 @@ class PythonWriter(SuiteWriter):
         tests."""
         actions = {step.action for step in steps}
         console = "expect_no_console_errors" in actions
+        a11y = "expect_no_a11y_violations" in actions
+        performance = "expect_performance" in actions
         urls = [step for step in steps if isinstance(step, ExpectUrl)]
         standard = ["import re"] if any(step.match == "regex" for step in urls) else []
         standard += ["from urllib.parse import urlsplit"] if urls else []
@@ -156,12 +204,15 @@ class PythonWriter(SuiteWriter):
         names += ["Page"]
         names += ["expect"] if actions & {"expect_title", "expect_visible", "expect_text"} else []
         imports = "\n".join(standard + [""] * bool(standard) + ["import pytest"])
+        if a11y:
+            imports += "\nfrom axe_playwright_python.sync_playwright import Axe"
         imports += f"\nfrom playwright.sync_api import {', '.join(names)}"
         if "expect_screenshot" in actions:
             imports += f"\n\nfrom {VISUAL_MODULE} import expect_screenshot"
+        needs = "pytest-playwright and axe-playwright-python" if a11y else "pytest-playwright"
         parts = [
             f'"""{_escape(suite_name)}: tests exported from aegisd.\n\n'
-            f'Run with `pytest {self.filename(suite_name)}` (needs pytest-playwright).\n"""',
+            f'Run with `pytest {self.filename(suite_name)}` (needs {needs}).\n"""',
             imports,
         ]
         if base_url is not None:
@@ -171,6 +222,17 @@ class PythonWriter(SuiteWriter):
             ]
         head = "\n\n".join(parts)
         helpers = ([_CONSOLE_ERRORS] if console else []) + ([_URL_PATH] if urls else [])
+        if a11y:
+            helpers.append(
+                _A11Y_VIOLATIONS.format(
+                    tags="[" + ", ".join(self.string(tag) for tag in A11Y_TAGS) + "]",
+                    impacts="[" + ", ".join(self.string(impact) for impact in IMPACTS) + "]",
+                    separator=self.string(TARGET_SEPARATOR),
+                )
+            )
+        if performance:
+            script = _block_string(PERFORMANCE_JS.strip())
+            helpers.append(_OVER_BUDGET.format(script=script, evaluate=self.string(OVER_BUDGET_JS)))
         return "\n\n\n".join([head, *helpers, *("\n".join(test) for test in tests)]) + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runner.axe import A11Y_TAGS, AXE_VERSION, IMPACTS
 from runner.export_common import (
     ExportedFile,
     Option,
@@ -18,6 +19,7 @@ from runner.export_common import (
     unique,
 )
 from runner.login import Login
+from runner.performance import PERFORMANCE_JS
 from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = """\
@@ -31,6 +33,39 @@ function consoleErrors(page: Page): string[] {
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
 }"""
+_A11Y_VIOLATIONS = """\
+const A11Y_TAGS = {tags};
+const IMPACTS = {impacts};
+
+// axe-core's violations of the impact given or worse, less the ignored nodes, as lines.
+async function a11yViolations(
+  page: Page,
+  impact: string,
+  ignore: {{ rule: string; target?: string }}[],
+): Promise<string[]> {{
+  const results = await new AxeBuilder({{ page }}).withTags(A11Y_TAGS).analyze();
+  const found: string[] = [];
+  for (const violation of results.violations) {{
+    const level = Math.max(0, IMPACTS.indexOf(violation.impact ?? 'minor'));
+    const rule = violation.id;
+    if (level < IMPACTS.indexOf(impact)) continue;
+    if (ignore.some((item) => item.rule === rule && item.target === undefined)) continue;
+    for (const node of violation.nodes) {{
+      const target = node.target.flat().join(' >>> ');
+      if (ignore.some((item) => item.rule === rule && item.target === target)) continue;
+      found.push(`${{rule}} (${{violation.impact}}): ${{target}}`);
+    }}
+  }}
+  return found;
+}}"""
+_OVER_BUDGET = """\
+// aegisd's performance script: the crawl and aegisd's own runs measure with this same one.
+const PERFORMANCE_SCRIPT = {script};
+
+// The page's figures over their budgets, in words (the script measures once the page settles).
+async function overBudget(page: Page, budgets: Record<string, number>): Promise<string[]> {{
+  return page.evaluate((b) => (window as any).__aegisPerformance.overBudget(b), budgets);
+}}"""
 _LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _RESPONSE_BINDINGS: dict[ResponseUse, str] = {
     "ignore": "",
@@ -55,6 +90,12 @@ def regex_literal(pattern: str) -> str:
     return "/" + "".join(out) + "/"
 
 
+def template_literal(text: str) -> str:
+    """A TypeScript template literal holding ``text`` as it is, line breaks included."""
+    escaped = text.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    return f"`{escaped}`"
+
+
 def _indented(text: str) -> str:
     return "\n".join("  " + line if line else line for line in text.splitlines())
 
@@ -68,6 +109,7 @@ class TypeScriptWriter(SuiteWriter):
     separator = "-"
     collect_errors = "const errors = consoleErrors(page);"
     assert_no_errors = "expect(errors).toEqual([]);"
+    add_performance_script = "await page.addInitScript(PERFORMANCE_SCRIPT);"
 
     def string(self, text: str) -> str:
         """A string literal, single-quoted unless that needs more escapes."""
@@ -88,6 +130,14 @@ class TypeScriptWriter(SuiteWriter):
     def statement(self, expression: str) -> str:
         """``await expression;``."""
         return f"await {expression};"
+
+    def mapping(self, fields: Sequence[tuple[str, str]]) -> str:
+        """``{ key: value, ... }``."""
+        return "{ " + ", ".join(f"{key}: {value}" for key, value in fields) + " }"
+
+    def expect_empty(self, helper: str, arguments: Sequence[str]) -> str:
+        """``expect(await helper(page, ...)).toEqual([]);``."""
+        return f"expect(await {helper}({', '.join(['page', *arguments])})).toEqual([]);"
 
     def goto(self, url: str, response: ResponseUse) -> str:
         """``const response = await page.goto(url);`` or without the binding."""
@@ -143,11 +193,25 @@ class TypeScriptWriter(SuiteWriter):
         (setting ``baseURL`` when given)."""
         actions = {step.action for step in steps}
         console = "expect_no_console_errors" in actions
+        a11y = "expect_no_a11y_violations" in actions
+        performance = "expect_performance" in actions
         names = ["test"]
         names += ["expect"] if any(action.startswith("expect_") for action in actions) else []
-        names += ["type Page"] if console else []
+        names += ["type Page"] if console or a11y or performance else []
         blocks = [f"import {{ {', '.join(names)} }} from '@playwright/test';"]
+        if a11y:
+            blocks[0] += (
+                f"\n// aegisd audits with axe-core {AXE_VERSION}: "
+                f"npm install -D @axe-core/playwright@{AXE_VERSION}"
+                "\nimport AxeBuilder from '@axe-core/playwright';"
+            )
         blocks += [_CONSOLE_ERRORS] if console else []
+        if a11y:
+            tags = "[" + ", ".join(self.string(tag) for tag in A11Y_TAGS) + "]"
+            impacts = "[" + ", ".join(self.string(impact) for impact in IMPACTS) + "]"
+            blocks.append(_A11Y_VIOLATIONS.format(tags=tags, impacts=impacts))
+        if performance:
+            blocks.append(_OVER_BUDGET.format(script=template_literal(PERFORMANCE_JS.strip())))
         use = "" if base_url is None else f"test.use({{ baseURL: {self.string(base_url)} }});\n"
         # Cases share nothing, so they may spread over workers as aegisd spreads them.
         inside = [use + "test.describe.configure({ mode: 'parallel' });"]

@@ -5,8 +5,9 @@ TypeScript (``npx playwright test`` in the unzipped folder): the spec, a
 pytest-playwright module, a ``conftest.py``, ``aegis_visual.py`` (the screenshot
 check Playwright for Python lacks, the way aegisd runs it), ``aegis_pixelmatch.py``
 (aegisd's own comparison, :mod:`runner.pixelmatch` as it is) and a
-``requirements.txt``. Both hold the baselines in Playwright's snapshot layout
-with a path that is the same on every platform,
+``requirements.txt``; both dependency files add the axe-core package when the
+suite has accessibility checks. Both hold the baselines in Playwright's snapshot
+layout with a path that is the same on every platform,
 ``__screenshots__/<browser>/<case folder>/<name>.png``, and the configuration
 takes aegisd's viewport and timeouts, the base URL from ``BASE_URL`` (else the
 suite's) and the browser from ``PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH`` (else
@@ -24,6 +25,7 @@ from pathlib import Path
 from string import Template
 
 from runner import pixelmatch
+from runner.axe import AXE_VERSION
 from runner.export_common import Language, SuiteWriter, screenshot_dirs, slug
 from runner.export_python import VISUAL_MODULE, PythonWriter
 from runner.export_typescript import TypeScriptWriter
@@ -220,7 +222,7 @@ def expect_screenshot(
     )
 ''')
 
-_REQUIREMENTS = "pytest-playwright\nnumpy\npillow\n"
+_REQUIREMENTS = ["pytest-playwright", "numpy", "pillow"]
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,7 @@ def export_zip(
     """
     writer: SuiteWriter = TypeScriptWriter() if language == "typescript" else PythonWriter()
     spec = writer.export(name, None, cases, login)
+    a11y = any(step.action == "expect_no_a11y_violations" for case in cases for step in case.steps)
     step_timeout = round(step_timeout_s * 1000)
     files: dict[str, str | bytes] = {spec.filename: spec.code}
     if language == "typescript":
@@ -265,7 +268,10 @@ def export_zip(
             "name": slug(name, "-") or "suite",
             "private": True,
             "scripts": {"test": "playwright test"},
-            "devDependencies": {"@playwright/test": "^1.45.0"},
+            "devDependencies": {
+                "@playwright/test": "^1.45.0",
+                **({"@axe-core/playwright": AXE_VERSION} if a11y else {}),
+            },
         }
         files["package.json"] = json.dumps(package, indent=2) + "\n"
     else:
@@ -281,7 +287,8 @@ def export_zip(
             later_wait=repr(LATER_WAIT_S),
         )
         files[f"{_PIXELMATCH_MODULE}.py"] = Path(pixelmatch.__file__).read_text()
-        files["requirements.txt"] = _REQUIREMENTS
+        requirements = [*_REQUIREMENTS, *(["axe-playwright-python"] if a11y else [])]
+        files["requirements.txt"] = "\n".join(requirements) + "\n"
     folders = dict(zip((case.id for case in cases), screenshot_dirs(cases), strict=True))
     for (case_id, shot), path in baselines.items():
         if case_id in folders:

@@ -12,7 +12,9 @@ every test.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
+from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
@@ -52,6 +54,12 @@ class Login(BaseModel):
                     f"steps.{index}: a login takes no screenshots (they belong to cases)"
                 )
         return steps
+
+
+def stored_login(settings: Mapping[str, Any]) -> Login | None:
+    """The ``login`` of a project's settings as stored; ``None`` without one."""
+    login = settings.get("login")
+    return None if login is None else Login.model_validate(login)
 
 
 async def log_in(page: Page, login: Login, *, step_timeout_s: float, timeout_s: float) -> None:

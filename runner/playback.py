@@ -21,7 +21,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from runner import steps
+from runner.axe import run_axe, unignored
 from runner.errors import StepFailed
+from runner.performance import PERFORMANCE_JS, over_budget
 from runner.screenshots import Screenshots
 from runner.steps import Target, quoted, url_path
 
@@ -37,6 +39,13 @@ _ELEMENT_STATE = re.compile(r"element is not [a-z ]+")
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _SHOWN_TEXT else text[: _SHOWN_TEXT - 1] + "…"
+
+
+def _listed(items: Sequence[str]) -> str:
+    """The first few of ``items``, quoted and shortened, and how many more there are."""
+    shown = "; ".join(quoted(_shorten(item)) for item in items[:_SHOWN_ERRORS])
+    more = f" and {len(items) - _SHOWN_ERRORS} more" if len(items) > _SHOWN_ERRORS else ""
+    return shown + more
 
 
 def reason(error: PlaywrightError) -> str:
@@ -168,6 +177,9 @@ class Playback:
         index, started = 0, time.monotonic()
         try:
             async with asyncio.timeout(timeout_s):
+                if any(isinstance(step, steps.ExpectPerformance) for step in sequence):
+                    # The figures are measured from each document's start, as the exports do.
+                    await self.page.add_init_script(PERFORMANCE_JS)
                 for index, step in enumerate(sequence):
                     started = time.monotonic()
                     await self.perform(step)
@@ -218,6 +230,10 @@ class Playback:
                 await self._expect_text(step.target, step.value)
             case steps.ExpectNoConsoleErrors():
                 self._expect_no_console_errors()
+            case steps.ExpectNoA11yViolations():
+                await self._expect_no_a11y_violations(step)
+            case steps.ExpectPerformance():
+                await self._expect_performance(step.budgets)
             case steps.ExpectScreenshot():
                 await self._expect_screenshot(step)
 
@@ -305,9 +321,32 @@ class Playback:
     def _expect_no_console_errors(self) -> None:
         errors = self.console_errors
         if errors:
-            shown = "; ".join(quoted(_shorten(error)) for error in errors[:_SHOWN_ERRORS])
-            more = f" and {len(errors) - _SHOWN_ERRORS} more" if len(errors) > _SHOWN_ERRORS else ""
-            raise StepFailed(f"expected no console errors but found {len(errors)}: {shown}{more}")
+            raise StepFailed(
+                f"expected no console errors but found {len(errors)}: " + _listed(errors)
+            )
+
+    async def _expect_no_a11y_violations(self, step: steps.ExpectNoA11yViolations) -> None:
+        try:
+            found = unignored(await run_axe(self.page), step.impact, step.ignored)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(f"could not run axe-core on the page: {reason(error)}") from None
+        if found:
+            raise StepFailed(
+                f"expected no accessibility violations ({step.impact} or worse) but found "
+                f"{len(found)}: {_listed(found)}"
+            )
+
+    async def _expect_performance(self, budgets: steps.Budgets) -> None:
+        try:
+            over = await over_budget(self.page, budgets.given)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(f"could not measure the page's performance: {reason(error)}") from None
+        if over:
+            raise StepFailed(f"expected performance within budgets but {'; '.join(over)}")
 
     async def _expect_screenshot(self, step: steps.ExpectScreenshot) -> None:
         if self.screenshots is None:

@@ -1,10 +1,13 @@
 """A run's results as one self-contained HTML page.
 
-The page has a summary, then every case with its steps, its error, its
-screenshot and, for a screenshot that differs from its baseline, the expected,
-actual and diff images side by side, embedded as ``data:`` URIs, so it can be
-saved, mailed or attached to a CI job on its own. Every piece of text from the
-suite or the site is escaped.
+The page has a summary, then every case, failures first (then flaky, passed and
+skipped cases, as Playwright's HTML report orders them), with its steps, the one it
+failed at marked, its error, for a screenshot that differs from its baseline the
+expected, actual and diff images side by side, and its screenshot, all embedded as
+``data:`` URIs, so it can be saved, mailed or attached to a CI job on its own. The
+caller hands in the stylesheet (the daemon's dashboard's, so the report looks like
+its run page) and the page inlines it. Every piece of text from the suite or the
+site is escaped.
 """
 
 from __future__ import annotations
@@ -14,38 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 
-from runner.results import CaseResult, RunCounts, StepResult, VisualCheck
+from runner.results import CaseResult, RunCounts, StepResult, VisualCheck, failures_first
 
-_STYLE = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 72rem; padding: 1.5rem;
-       color: #1f2328; }
-h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
-dl.details { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
-dt { color: #59636e; }
-dd { margin: 0; overflow-wrap: anywhere; }
-.summary { display: flex; gap: .5rem; flex-wrap: wrap; margin: 1rem 0; padding: 0; }
-.summary li { list-style: none; padding: .2rem .7rem; border-radius: 1rem; background: #eff2f5; }
-.case { border: 1px solid #d1d9e0; border-radius: .4rem; margin: .6rem 0; }
-.case > summary { cursor: pointer; padding: .5rem .8rem; display: flex; gap: .6rem; }
-.case > summary .name { flex: 1; font-weight: 600; overflow-wrap: anywhere; }
-.case > div { padding: 0 .8rem .8rem; }
-.badge { font-size: .8rem; padding: .05rem .5rem; border-radius: .3rem; color: #fff; }
-.passed .badge, li.passed { background: #1a7f37; }
-.failed .badge, li.failed { background: #cf222e; }
-.skipped .badge, li.skipped { background: #6e7781; }
-.summary li.passed, .summary li.failed, .summary li.skipped { color: #fff; }
-.flaky { background: #9a6700; }
-.error { background: #ffebe9; border-left: 4px solid #cf222e; padding: .5rem .8rem;
-         white-space: pre-wrap; overflow-wrap: anywhere; }
-ol.steps { padding-left: 2rem; }
-ol.steps li { padding: .1rem 0; overflow-wrap: anywhere; }
-ol.steps li.failed { color: #cf222e; font-weight: 600; }
-ol.steps li.skipped { color: #6e7781; }
-.time { color: #59636e; font-size: .85rem; }
-img { max-width: 100%; border: 1px solid #d1d9e0; }
-.visual { display: grid; grid-template-columns: repeat(3, 1fr); gap: .5rem; margin: .5rem 0; }
-.visual figcaption { color: #59636e; font-size: .85rem; }
-"""
+_MARKS = {"passed": "✓", "failed": "✕", "skipped": "\u2013"}
 
 
 def _seconds(milliseconds: int) -> str:
@@ -60,6 +34,10 @@ def _image(path: Path) -> str | None:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def _badge(status: str) -> str:
+    return f'<span class="badge s-{status}">{status}</span>'
+
+
 def _summary(counts: RunCounts) -> str:
     items = [
         ("total", f"{counts.total} cases"),
@@ -69,13 +47,18 @@ def _summary(counts: RunCounts) -> str:
     ]
     items += [("flaky", f"{counts.flaky} flaky")] if counts.flaky else []
     items.append(("time", f"{_seconds(counts.duration)} of case time"))
-    lis = "".join(f'<li class="{kind}">{escape(text)}</li>' for kind, text in items)
+    lis = "".join(f'<li class="count s-{kind}">{escape(text)}</li>' for kind, text in items)
     return f'<ul class="summary">{lis}</ul>'
 
 
 def _step(step: StepResult) -> str:
-    time = "" if step.status == "skipped" else f' <span class="time">{step.duration} ms</span>'
-    return f'<li class="{step.status}">{escape(step.description)}{time}</li>'
+    time = "" if step.status == "skipped" else f' <span class="sub">{step.duration} ms</span>'
+    where = ' <span class="visually-hidden">(failed here)</span>' if step.status == "failed" else ""
+    return (
+        f'<li class="step s-step-{step.status}"><span class="mark" aria-hidden="true">'
+        f'{_MARKS[step.status]}</span><span class="step-text">{escape(step.description)}</span>'
+        f"{where}{time}</li>"
+    )
 
 
 class _CaseView:
@@ -93,29 +76,32 @@ class _CaseView:
 
     def html(self) -> str:
         result = self.result
-        badges = f'<span class="badge">{result.status}</span>'
-        badges += ' <span class="badge flaky">flaky</span>' if result.flaky else ""
         attempts = f", {result.attempts} attempts" if result.attempts > 1 else ""
         head = (
-            f'<summary>{badges}<span class="name">{escape(result.name)}</span>'
-            f'<span class="time">{_seconds(result.duration)}{attempts}</span></summary>'
+            f'<summary>{_badge(result.outcome)}<span class="name">{escape(result.name)}</span>'
+            f'<span class="sub nowrap">{_seconds(result.duration)}{attempts}</span></summary>'
         )
         steps = f'<ol class="steps">{"".join(map(_step, result.steps))}</ol>'
         visual = "".join(self._visual(check) for check in result.visual)
+        steps = steps if result.steps else ""
         parts = [self._problem(), steps, visual, self._screenshot(), self._trace()]
         is_open = " open" if result.status == "failed" else ""
         body = "".join(part for part in parts if part)
-        return f'<details class="case {result.status}"{is_open}>{head}<div>{body}</div></details>'
+        return (
+            f'<details class="case s-border-{result.outcome}"{is_open}>{head}'
+            f'<div class="casebody">{body}</div></details>'
+        )
 
     def _problem(self) -> str:
         result = self.result
         if result.error is not None:
             where = ""
             if result.error.step_index is not None:
-                where = f"Step {result.error.step_index + 1} ({result.error.action}): "
-            return f'<p class="error">{escape(where + result.error.message)}</p>'
+                action = f" ({result.error.action})" if result.error.action else ""
+                where = f'<p class="where">Step {result.error.step_index + 1}{action}</p>'
+            return f'<div class="error-box">{where}<pre>{escape(result.error.message)}</pre></div>'
         if result.skip_reason:
-            return f"<p>Skipped: {escape(result.skip_reason)}.</p>"
+            return f'<p class="muted">Skipped: {escape(result.skip_reason)}.</p>'
         return ""
 
     def _screenshot(self) -> str:
@@ -123,9 +109,9 @@ class _CaseView:
             return ""
         source = _image(self.artifacts_dir / self.result.screenshot)
         if source is None:
-            return f"<p>Screenshot {escape(self.result.screenshot)} is missing.</p>"
+            return f'<p class="muted">Screenshot {escape(self.result.screenshot)} is missing.</p>'
         alt = escape(f"Screenshot of {self.result.name}")
-        return f'<figure><img src="{source}" alt="{alt}"></figure>'
+        return f'<figure class="screenshot"><img src="{source}" alt="{alt}"></figure>'
 
     def _visual(self, check: VisualCheck) -> str:
         """A differing screenshot: expected, actual and diff side by side."""
@@ -151,8 +137,8 @@ class _CaseView:
         if self.artifact_href is not None:
             shown = f'<a href="{escape(self.artifact_href(name))}">{shown}</a>'
         return (
-            f"<p>Playwright trace: {shown} "
-            "(open it with <code>npx playwright show-trace</code>)</p>"
+            f'<p class="trace">Playwright trace: {shown} '
+            f"<code>npx playwright show-trace {escape(name)}</code></p>"
         )
 
 
@@ -161,10 +147,11 @@ def render_report(
     *,
     title: str,
     artifacts_dir: Path,
+    stylesheet: str,
     details: Mapping[str, str] | None = None,
     artifact_href: Callable[[str], str] | None = None,
 ) -> str:
-    """The HTML page for a run's ``results``.
+    """The HTML page for a run's ``results``, styled by ``stylesheet`` (inlined).
 
     ``details`` are shown under the title as label/value pairs (suite, base URL,
     browser, start time...). Screenshots are read from ``artifacts_dir``;
@@ -174,11 +161,16 @@ def render_report(
         f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>"
         for label, value in (details or {}).items()
     )
-    cases = "".join(_CaseView(result, artifacts_dir, artifact_href).html() for result in results)
+    cases = "".join(
+        _CaseView(result, artifacts_dir, artifact_href).html() for result in failures_first(results)
+    )
+    # A stylesheet can end the <style> element only with "</"; it never needs to.
+    style = stylesheet.replace("</", "<\\/")
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
-        f'<header><h1>{escape(title)}</h1><dl class="details">{rows}</dl>'
-        f"{_summary(RunCounts.of(results))}</header><main>{cases}</main></body></html>\n"
+        f"<title>{escape(title)}</title><style>{style}</style></head><body>"
+        f'<div class="report"><header><h1>{escape(title)}</h1><dl class="details">{rows}</dl>'
+        f'{_summary(RunCounts.of(results))}</header><main class="cases">{cases}</main></div>'
+        "</body></html>\n"
     )

@@ -85,10 +85,24 @@ class CaseResult(_Result):
     visual: list[VisualCheck] = Field(default_factory=list)
 
     @property
+    def outcome(self) -> str:
+        """The status as reports show and filter it: ``flaky`` for a pass after a retry."""
+        return "flaky" if self.status == "passed" and self.flaky else self.status
+
+    @property
     def artifacts(self) -> list[str]:
         """The artifact file names this result refers to."""
         names = [name for name in (self.screenshot, self.trace) if name is not None]
         return names + [name for check in self.visual for name in check.artifacts]
+
+
+_OUTCOME_ORDER = {"failed": 0, "flaky": 1, "passed": 2, "skipped": 3}
+
+
+def failures_first(results: Sequence[CaseResult]) -> list[CaseResult]:
+    """Failed, flaky, passed, skipped (as Playwright's HTML report orders them); suite
+    order within each."""
+    return sorted(results, key=lambda result: _OUTCOME_ORDER[result.outcome])
 
 
 class RunCounts(_Result):

@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from runner.axe import Impact
+from runner.performance import METRICS, UNITS
+
 AriaRole = Literal[
     "alert", "alertdialog", "application", "article", "banner", "blockquote", "button",
     "caption", "cell", "checkbox", "code", "columnheader", "combobox", "complementary",
@@ -41,6 +44,7 @@ TARGET_KINDS: tuple[TargetKind, ...] = get_args(TargetKind)
 CaseType = Literal["smoke", "navigation", "form", "content", "custom"]
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+Milliseconds = Annotated[int, Field(ge=0, le=600_000)]
 
 # Letters that mean the same after a backslash in Python's re and in JavaScript RegExp.
 _PORTABLE_ESCAPES = frozenset("dDwWsSbBnrtfvxu")
@@ -298,6 +302,59 @@ class ExpectScreenshot(_Model):
     max_diff_pixel_ratio: Annotated[float, Field(ge=0, le=1)] = 0.001
 
 
+class A11yIgnore(_Model):
+    """An axe-core finding to leave out: a rule's node (``target``, axe's selector for it,
+    as the crawl's audit reports it) or, without ``target``, the rule everywhere."""
+
+    rule: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9-]+$")]
+    target: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+
+
+class ExpectNoA11yViolations(_Model):
+    """axe-core (WCAG 2.x A and AA rules) finds no violation of ``impact`` or worse on the
+    page beyond those of ``ignore``."""
+
+    action: Literal["expect_no_a11y_violations"]
+    impact: Impact = "minor"
+    ignore: Annotated[list[A11yIgnore], Field(max_length=1000)] = Field(default_factory=list)
+
+    @property
+    def ignored(self) -> set[tuple[str, str | None]]:
+        """The ignored ``(rule, target)`` pairs; a ``None`` target stands for the whole rule."""
+        return {(item.rule, item.target) for item in self.ignore}
+
+
+class Budgets(_Model):
+    """Most a page may measure (see ``runner/performance.js``); unset figures are not checked."""
+
+    ttfb: Milliseconds | None = None
+    fcp: Milliseconds | None = None
+    lcp: Milliseconds | None = None
+    cls: Annotated[float, Field(ge=0, le=100)] | None = None
+    tbt: Milliseconds | None = None
+    transfer_bytes: Annotated[int, Field(ge=0)] | None = None
+    requests: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _some_budget(self) -> Budgets:
+        if not self.given:
+            raise ValueError(f"give at least one budget: {', '.join(METRICS)}")
+        return self
+
+    @property
+    def given(self) -> dict[str, float]:
+        """The budgets that are set, in the order of ``METRICS``."""
+        values = {name: getattr(self, name) for name in METRICS}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class ExpectPerformance(_Model):
+    """The page's performance figures, measured once it has settled, are within ``budgets``."""
+
+    action: Literal["expect_performance"]
+    budgets: Budgets
+
+
 Step = Annotated[
     Goto
     | Click
@@ -311,6 +368,8 @@ Step = Annotated[
     | ExpectVisible
     | ExpectText
     | ExpectNoConsoleErrors
+    | ExpectNoA11yViolations
+    | ExpectPerformance
     | ExpectScreenshot,
     Field(discriminator="action"),
 ]
@@ -347,6 +406,14 @@ def describe(step: Step) -> str:
             page = "full page" if step.full_page else "page"
             masked = f" (masking {len(step.mask)})" if step.mask else ""
             return f"expect the {page} to match screenshot {quoted(step.name)}{masked}"
+        case ExpectNoA11yViolations():
+            ignored = f", {len(step.ignore)} ignored" if step.ignore else ""
+            return f"expect no accessibility violations ({step.impact} or worse{ignored})"
+        case ExpectPerformance():
+            budgets = ", ".join(
+                f"{name} ≤ {value:g}{UNITS[name]}" for name, value in step.budgets.given.items()
+            )
+            return f"expect performance within budgets ({budgets})"
 
 
 class Case(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from storage.connection import Row
@@ -13,7 +14,7 @@ from storage.webhooks import EventsFor
 _COLUMNS = (
     "id, project_id, status, mode, max_pages, depth, start_url, generate_suite, options, "
     "pages_found, pages_crawled, broken_links_count, console_errors_count, broken_links, "
-    "changes, suite_id, error, created_at, started_at, completed_at, duration"
+    "changes, audit_summary, suite_id, error, created_at, started_at, completed_at, duration"
 )
 
 
@@ -53,6 +54,10 @@ class CrawlQueries(JobQueries):
         rows, total = await self.fetchpage(_COLUMNS, where, params, "rowid DESC", limit, offset)
         return [_crawl(row) for row in rows], total  # type: ignore[misc]
 
+    async def latest_crawls(self, project_ids: Sequence[str]) -> dict[str, Row]:
+        """Each project's newest crawl, by project id (projects without crawls left out)."""
+        return await self.latest_jobs("crawls", _COLUMNS, project_ids)
+
     async def claim_crawl(self) -> Row | None:
         """Mark the oldest queued crawl running and return it."""
         return await self.claim_job("crawls", _COLUMNS)
@@ -78,6 +83,19 @@ class CrawlQueries(JobQueries):
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (crawl_id, seq, url, status, title, depth, json.dumps(data)),
         )
+
+    async def update_crawl_pages(self, crawl_id: str, pages: dict[int, dict[str, Any]]) -> None:
+        """Replace the stored data of the crawl's pages numbered (``seq``) as the keys say."""
+        await self.executemany(
+            "UPDATE crawl_pages SET data = ? WHERE crawl_id = ? AND seq = ?",
+            [(json.dumps(data), crawl_id, seq) for seq, data in pages.items()],
+        )
+
+    async def crawl_audit_rules(self, crawl_id: str) -> list[Row] | None:
+        """The rules a completed crawl's pages fail, as stored when it finished; ``None``
+        for a crawl that did not complete (or predates audits)."""
+        value = await self.fetchval("SELECT audit_rules FROM crawls WHERE id = ?", (crawl_id,))
+        return None if value is None else json.loads(value)
 
     async def list_crawl_pages(
         self, crawl_id: str, limit: int, offset: int

@@ -9,12 +9,14 @@ from storage.keys import KeyQueries
 from storage.projects import ProjectQueries
 from storage.runs import RunQueries
 from storage.schedules import ScheduleQueries
+from storage.sessions import SessionQueries
 from storage.suites import SuiteQueries
 from storage.webhooks import WebhookQueries
 
 
 class Database(
     ProjectQueries,
+    SessionQueries,
     KeyQueries,
     CrawlQueries,
     SuiteQueries,

@@ -8,7 +8,7 @@ table of partial results keyed by the job's id; the lifecycle is
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -20,7 +20,7 @@ from storage.webhooks import EventsFor, insert_events
 # table -> (its child results table and key column, columns reset on re-queue, JSON columns)
 _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "crawls": ("crawl_pages", "crawl_id", "pages_found = 0, pages_crawled = 0",
-               ("options", "broken_links", "changes")),
+               ("options", "broken_links", "changes", "audit_summary", "audit_rules")),
     "runs": ("run_results", "run_id",
              "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0, classifications = NULL, "
              "visual_diffs = 0",
@@ -88,6 +88,18 @@ class JobQueries(DatabaseCore):
             if row is not None and events is not None:
                 await insert_events(conn, events(decode_job(table, dict(row)) or {}))
         return row is not None
+
+    async def latest_jobs(
+        self, table: str, columns: str, project_ids: Sequence[str]
+    ) -> dict[str, Row]:
+        """The newest row of ``table`` of each of ``project_ids`` that has one, by project."""
+        marks = ", ".join("?" * len(project_ids))
+        rows = await self.fetchall(
+            f"SELECT {columns} FROM {table} WHERE rowid IN (SELECT MAX(rowid) FROM {table} "
+            f"WHERE project_id IN ({marks}) GROUP BY project_id)",
+            tuple(project_ids),
+        )
+        return {row["project_id"]: decode_job(table, row) for row in rows}  # type: ignore[misc]
 
     async def running_job_ids(self, table: str, project_id: str) -> list[str]:
         """Ids of the project's ``running`` rows in ``table``."""

@@ -1,11 +1,12 @@
 """Queries on API keys. Only a key's SHA-256 hash and display prefix are stored.
 
-Every authenticated request looks its key up, so found keys are kept in memory.
-A key stops working by revocation or by its project's deletion; whichever process
-does either (the daemon, or ``aegisd keys revoke`` beside it) appends a byte to
-the ``<database>-keys`` marker file after committing, and every process drops its
-cached keys when it sees the marker's size change. A ``stat`` per request is far
-cheaper than a query.
+Every authenticated request looks its key up (and a dashboard request its
+session, :mod:`storage.sessions`), so found rows are kept in memory. A key stops
+working by revocation or by its project's deletion, a session by signing out;
+whichever process does any of these (the daemon, or ``aegisd keys revoke`` beside
+it) appends a byte to the ``<database>-keys`` marker file after committing, and
+every process drops its cached rows when it sees the marker's size change. A
+``stat`` per request is far cheaper than a query.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class KeyQueries(DatabaseCore):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self._keys_marker = path.with_name(path.name + "-keys")
-        self._cached_keys: dict[str, Row] = {}
+        self._cached_rows: dict[tuple[str, str], Row] = {}
         self._cached_marker = 0
 
     async def open(self) -> None:
@@ -37,9 +38,26 @@ class KeyQueries(DatabaseCore):
             return 0
 
     def keys_changed(self) -> None:
-        """Tell every process using this database that a key may have stopped working."""
+        """Tell every process using this database that a key or a session may have stopped
+        working."""
         with open(self._keys_marker, "ab") as marker:
             marker.write(b".")
+
+    async def remembered(self, sql: str, value: str) -> Row | None:
+        """The row ``sql`` (one ``?``) finds for ``value``; from memory while no key or
+        session has stopped working."""
+        # The marker is read before the query: a revocation committed after it
+        # changes the marker again, so the row cached below cannot outlive it.
+        marker = self._marker_size()
+        if marker != self._cached_marker:
+            self._cached_rows.clear()
+            self._cached_marker = marker
+        row = self._cached_rows.get((sql, value))
+        if row is None:
+            row = await self.fetchone(sql, (value,))
+            if row is not None and marker == self._cached_marker:
+                self._cached_rows[(sql, value)] = row
+        return row
 
     async def create_key(
         self, name: str, prefix: str, key_hash: str, scope: str, project_id: str | None
@@ -56,20 +74,13 @@ class KeyQueries(DatabaseCore):
 
     async def get_key_by_hash(self, key_hash: str) -> Row | None:
         """The key with this hash; from memory while no key has stopped working."""
-        # The marker is read before the query: a revocation committed after it
-        # changes the marker again, so the row cached below cannot outlive it.
-        marker = self._marker_size()
-        if marker != self._cached_marker:
-            self._cached_keys.clear()
-            self._cached_marker = marker
-        row = self._cached_keys.get(key_hash)
-        if row is None:
-            row = await self.fetchone(
-                f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,)
-            )
-            if row is not None and marker == self._cached_marker:
-                self._cached_keys[key_hash] = row
-        return row
+        return await self.remembered(
+            f"SELECT {_COLUMNS} FROM api_keys WHERE key_hash = ?", key_hash
+        )
+
+    async def get_live_key(self, key_id: str) -> Row | None:
+        """The key with this id, as :meth:`get_key_by_hash` finds it (from memory)."""
+        return await self.remembered(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", key_id)
 
     async def list_keys(
         self, limit: int, offset: int, project_id: str | None = None

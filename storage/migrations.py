@@ -219,6 +219,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        8,
+        """
+        -- A completed crawl's audits added up: its audit_summary and the rules its pages
+        -- fail (GET /crawls/:id/audits), as JSON.
+        ALTER TABLE crawls ADD COLUMN audit_summary TEXT;
+        ALTER TABLE crawls ADD COLUMN audit_rules TEXT;
+        """,
+    ),
+    (
         9,
         """
         -- History: every run that ends passed or failed, in the order runs finish, and
@@ -286,6 +295,21 @@ MIGRATIONS: list[tuple[int, str]] = [
         DROP TABLE webhooks;
         ALTER TABLE webhooks_new RENAME TO webhooks;
         CREATE INDEX webhooks_project ON webhooks (project_id);
+        """,
+    ),
+    (
+        10,
+        """
+        -- Dashboard sign-ins: the cookie names a row; signing out ends it, and it goes
+        -- with its key.
+        CREATE TABLE dashboard_sessions (
+            id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX dashboard_sessions_key ON dashboard_sessions (key_id);
         """,
     ),
     (

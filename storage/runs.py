@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
@@ -69,6 +70,10 @@ class RunQueries(JobQueries):
         )
         rows, total = await self.fetchpage(_SUMMARY, where, params, "rowid DESC", limit, offset)
         return [_run(row) for row in rows], total  # type: ignore[misc]
+
+    async def latest_runs(self, project_ids: Sequence[str]) -> dict[str, Row]:
+        """Each project's newest run, by project id (projects without runs left out)."""
+        return await self.latest_jobs("runs", _SUMMARY, project_ids)
 
     async def ci_runs(self, ci_run_id: str) -> list[Row]:
         """The runs of one CI trigger, in order: the run ``ci_run_id`` and those naming it."""

@@ -56,6 +56,25 @@ class SuiteQueries(DatabaseCore):
         )
         return [json.loads(row["definition"]) for row in rows]
 
+    async def set_case_enabled(
+        self, suite_id: str, case_id: str, enabled: bool
+    ) -> dict[str, Any] | None:
+        """Turn a case of the suite on or off (a disabled case is reported skipped); the
+        case after, or ``None`` if the suite has no such case."""
+        async with self.write() as conn:
+            cursor = await conn.execute(
+                "UPDATE cases SET definition = json_set(definition, '$.enabled', json(?)) "
+                "WHERE id = ? AND suite_id = ?",
+                ("true" if enabled else "false", case_id, suite_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            await conn.execute(
+                "UPDATE suites SET updated_at = ? WHERE id = ?", (utc_now(), suite_id)
+            )
+        definition = await self.fetchval("SELECT definition FROM cases WHERE id = ?", (case_id,))
+        return json.loads(definition) if definition is not None else None
+
     async def delete_suite(self, suite_id: str) -> bool:
         """Delete the suite and its cases; its runs stay as history."""
         return await self.execute("DELETE FROM suites WHERE id = ?", (suite_id,)) > 0

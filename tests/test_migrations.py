@@ -51,7 +51,7 @@ async def test_migration_9_keeps_webhooks_and_their_deliveries_and_backfills_his
             )
 
     async with Database(path) as db:
-        assert await db.schema_version() == 9
+        assert await db.schema_version() == MIGRATIONS[-1][0]
         assert await db.get_webhook(hook["id"]) == hook
         assert [d["id"] for d in (await db.list_deliveries(hook["id"], 10, 0, status=None))[0]] == [
             "dlv_1"

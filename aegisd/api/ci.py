@@ -7,9 +7,6 @@ also answers for any single run.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from html import escape
 from typing import Any, Literal, cast
 
 from aiohttp import web
@@ -17,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.crawls import load_crawl
 from aegisd.api.projects import load_project
-from aegisd.api.runs import report_url
 from aegisd.api.suites import load_suite
 from aegisd.envelope import json_response
 from aegisd.errors import NotFound, ValidationFailed
+from aegisd.links import dashboard_url
 from aegisd.routing import Router
 from aegisd.selection import STRATEGIES, Strategy, select_cases
-from aegisd.state import CONFIG, DB, LINKS, PRINCIPAL, PROGRESS
+from aegisd.sse import frame, stream_progress
+from aegisd.state import CONFIG, DB, PRINCIPAL
 from aegisd.triggers import queue_crawl, queue_run
 from runner.browsers import BrowserName
 from runner.results import Classification
@@ -109,7 +107,7 @@ async def _start_crawl(request: web.Request, body: Trigger) -> web.Response:
         status="crawl_started",
         crawl_id=crawl["id"],
         message=f"crawl of {crawl['start_url']} queued",
-        dashboardUrl=f"{config.base_url}/v1/crawls/{crawl['id']}",
+        dashboardUrl=dashboard_url(config.base_url, "crawls", crawl["id"]),
     )
     return json_response(started.model_dump(), status=202)
 
@@ -145,17 +143,12 @@ async def ci_trigger(request: web.Request, body: Trigger) -> Triggered | web.Res
         )
         first = first or row["id"]
     assert first is not None
-    config, links = request.app[CONFIG], request.app[LINKS]
-    dashboard = (
-        report_url(config, links, row["id"])
-        if len(suites) == 1
-        else links.sign(config.base_url, f"/v1/ci/runs/{first}/report")
-    )
     return Triggered(
         id=first,
         runType="suite_run" if len(suites) == 1 else "multi_suite_run",
         targetIds=[suite["id"] for suite in suites],
-        dashboardUrl=dashboard,
+        # The first run's page lists the other suites' runs of the trigger.
+        dashboardUrl=dashboard_url(request.app[CONFIG].base_url, "runs", first),
     )
 
 
@@ -226,37 +219,13 @@ async def ci_run(request: web.Request, ci_run_id: str) -> CiRun:
     )
 
 
-@router.get("/ci/runs/{ci_run_id}/report", envelope=False, content_type="text/html", shareable=True)
-async def ci_report(request: web.Request, ci_run_id: str) -> web.Response:
-    """An HTML page linking the report of each suite's run in a CI run."""
-    runs = await _ci_runs(request, ci_run_id)
-    config, links = request.app[CONFIG], request.app[LINKS]
-    items = "".join(
-        f'<li><a href="{escape(report_url(config, links, run["id"]))}">'
-        f"{escape(run['suite_name'])}</a>: {escape(run['status'])} "
-        f"({run['passed']} passed, {run['failed']} failed, {run['skipped']} skipped)</li>"
-        for run in runs
-    )
-    status, _ = _status(runs)
-    title = escape(f"CI run {ci_run_id}: {status}")
-    html = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"</head><body><h1>{title}</h1><ul>{items}</ul></body></html>"
-    )
-    return web.Response(text=html, content_type="text/html")
-
-
-def _frame(event: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-
-
 def _final_frames(crawl: dict[str, Any]) -> list[bytes]:
-    frames = [_frame("crawl_progress", {"pagesFound": crawl["pages_found"]})]
+    frames = [frame("crawl_progress", {"pagesFound": crawl["pages_found"]})]
     if crawl["suite_id"]:
         done = {"phase": "done", "phase_label": "Test suite ready", "progress": 100}
-        frames.append(_frame("ai_generation_progress", done))
+        frames.append(frame("ai_generation_progress", done))
     result = "completed" if crawl["status"] == "completed" else "failed"
-    frames.append(_frame("done", {"result": result, "status": crawl["status"]}))
+    frames.append(frame("done", {"result": result, "status": crawl["status"]}))
     return frames
 
 
@@ -264,25 +233,10 @@ def _final_frames(crawl: dict[str, Any]) -> list[bytes]:
 async def ci_crawl_events(request: web.Request, crawl_id: str) -> web.StreamResponse:
     """Server-Sent Events of a crawl: progress, generation phases, then ``done``."""
     crawl = await load_crawl(request, crawl_id)
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    return await stream_progress(
+        request,
+        crawl,
+        lambda: request.app[DB].get_crawl(crawl_id),
+        opening=lambda row: [frame("crawl_progress", {"pagesFound": row["pages_found"]})],
+        closing=_final_frames,
     )
-    await response.prepare(request)
-    db, keepalive = request.app[DB], request.app[CONFIG].server.sse_keepalive_s
-    with request.app[PROGRESS].subscribe(crawl_id) as events:
-        crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended before we listened
-        if crawl["status"] in ("queued", "running"):
-            await response.write(_frame("crawl_progress", {"pagesFound": crawl["pages_found"]}))
-        while crawl["status"] in ("queued", "running"):
-            try:
-                event, data = await asyncio.wait_for(events.get(), keepalive)
-            except TimeoutError:
-                await response.write(b": keep-alive\n\n")
-                crawl = await db.get_crawl(crawl_id) or crawl  # it may have ended unseen
-                continue
-            await response.write(_frame(event, data))
-            if event == "done":
-                return response
-    for frame in _final_frames(await db.get_crawl(crawl_id) or crawl):
-        await response.write(frame)
-    return response

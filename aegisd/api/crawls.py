@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
@@ -13,6 +14,8 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB
 from aegisd.triggers import queue_crawl
+from crawler.audits.models import AuditCategory, AuditSummary, PageAudits, RuleSummary
+from crawler.audits.summary import audit_rules
 
 router = Router()
 
@@ -37,6 +40,12 @@ class CrawlQuery(PageQuery):
     status: CrawlStatus | None = None
 
 
+class AuditsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: AuditCategory | None = Field(None, description="Only this category's rules.")
+
+
 class Crawl(BaseModel):
     id: str
     project_id: str
@@ -49,6 +58,9 @@ class Crawl(BaseModel):
     pages_crawled: int
     broken_links_count: int
     console_errors_count: int
+    audit_summary: AuditSummary | None = Field(
+        None, description="Scores and counts per audit category, once the crawl completed."
+    )
     suite_id: str | None
     error: str | None
     created_at: str
@@ -101,6 +113,30 @@ async def list_crawl_pages(
     await load_crawl(request, crawl_id)
     pages, total = await request.app[DB].list_crawl_pages(crawl_id, query.size, query.offset)
     return Page(pages, total, query)
+
+
+@router.get("/crawls/{crawl_id}/audits")
+async def list_crawl_audits(
+    request: web.Request, crawl_id: str, query: AuditsQuery
+) -> list[RuleSummary]:
+    """List every audit rule the crawl's pages fail, worst first (the whole list, not paged)."""
+    await load_crawl(request, crawl_id)
+    db = request.app[DB]
+    stored = await db.crawl_audit_rules(crawl_id)
+    if stored is not None:
+        rules = [RuleSummary.model_validate(rule) for rule in stored]
+    else:  # still running, or cut short: what its pages found so far
+        rules = await asyncio.to_thread(_rules_of, await db.crawl_pages(crawl_id))
+    return [rule for rule in rules if query.category in (None, rule.category)]
+
+
+def _rules_of(pages: list[dict[str, Any]]) -> list[RuleSummary]:
+    audited = [(page["url"], _audits(page.get("audits"))) for page in pages]
+    return audit_rules(audited)
+
+
+def _audits(data: dict[str, Any] | None) -> PageAudits | None:
+    return None if data is None else PageAudits.model_validate(data)
 
 
 @router.post("/crawls", status=201)

@@ -14,8 +14,8 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
 from aegisd.state import CONFIG, CRAWLS, DB, PRINCIPAL, RUNS
+from crawler.audits.models import AUDIT_CATEGORIES, AuditCategory
 from runner.login import Login
-from storage import Database
 
 router = Router()
 
@@ -76,7 +76,23 @@ class CrawlDefaults(BaseModel):
         ),
     )
 
+    audits: list[AuditCategory] = Field(
+        default_factory=lambda: list(AUDIT_CATEGORIES),
+        description=(
+            "Audit categories run on every crawled HTML page (accessibility, performance, "
+            "seo, security); generated smoke cases check accessibility and performance when "
+            "those are audited. [] turns audits off."
+        ),
+    )
+
     _patterns = field_validator("include_patterns", "exclude_patterns")(_check_patterns)
+
+    @field_validator("audits")
+    @classmethod
+    def _distinct(cls, audits: list[AuditCategory]) -> list[AuditCategory]:
+        if len(set(audits)) != len(audits):
+            raise ValueError("each category at most once")
+        return audits
 
     @field_validator("headers")
     @classmethod
@@ -138,12 +154,6 @@ async def load_project(request: web.Request, project_id: str) -> dict[str, Any]:
         raise NotFound(f"project {project_id} not found")
     request[PRINCIPAL].check_project(project_id)
     return row
-
-
-async def project_login(db: Database, project_id: str) -> Login | None:
-    """The project's ``settings.login`` as it is now; ``None`` without one (or the project)."""
-    row = await db.get_project(project_id)
-    return None if row is None else CrawlDefaults.model_validate(row["settings"]).login
 
 
 @router.get("/projects")

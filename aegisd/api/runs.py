@@ -15,6 +15,7 @@ from aegisd.api.projects import Deleted
 from aegisd.api.suites import Baseline, baseline_view, load_suite
 from aegisd.baselines import approve
 from aegisd.config import Config
+from aegisd.dashboard.assets import stylesheet
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
 from aegisd.links import LinkSigner
@@ -294,6 +295,7 @@ async def run_report(request: web.Request, run_id: str) -> web.Response:
         results,
         title=f"{row['suite_name']}: {row['status']}",
         artifacts_dir=request.app[CONFIG].artifacts_dir(run_id),
+        stylesheet=stylesheet(),
         details=details,
         artifact_href=lambda name: f"artifacts/{name}",
     )

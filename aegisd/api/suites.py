@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd import baselines
 from aegisd.api.access import owned, visible_project
-from aegisd.api.projects import Deleted, http_url, load_project, project_login
+from aegisd.api.projects import Deleted, http_url, load_project
 from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
@@ -22,6 +22,7 @@ from runner import export_python, export_typescript
 from runner.browsers import BrowserName
 from runner.export_common import ExportedFile, Language
 from runner.export_zip import BROWSER, export_zip
+from runner.login import stored_login
 from runner.results import Classification
 from runner.steps import Case
 
@@ -41,6 +42,12 @@ class SuiteCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     base_url: str | None = Field(None, description="Default: the project's base_url.")
     cases: list[Case] = Field(min_length=1, max_length=5000)
+
+
+class CaseUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="False: the case is not run, and reported skipped.")
 
 
 class ExportQuery(BaseModel):
@@ -212,6 +219,16 @@ async def create_suite(request: web.Request, body: SuiteCreate) -> SuiteDetail:
     return SuiteDetail.model_validate({**row, "cases": await db.suite_cases(row["id"])})
 
 
+@router.put("/suites/{suite_id}/cases/{case_id}")
+async def update_case(request: web.Request, suite_id: str, case_id: str, body: CaseUpdate) -> Case:
+    """Enable or disable one case of a suite; runs started later see the change."""
+    await load_suite(request, suite_id)
+    case = await request.app[DB].set_case_enabled(suite_id, case_id, body.enabled)
+    if case is None:
+        raise NotFound(f"case {case_id} not found in suite {suite_id}")
+    return Case.model_validate(case)
+
+
 @router.get("/suites/{suite_id}/export")
 async def export_suite(
     request: web.Request, suite_id: str, query: ExportQuery
@@ -224,7 +241,8 @@ async def export_suite(
     row = await load_suite(request, suite_id)
     db, config = request.app[DB], request.app[CONFIG]
     cases = [Case.model_validate(case) for case in await db.suite_cases(suite_id)]
-    login = await project_login(db, row["project_id"])
+    project = await db.get_project(row["project_id"])
+    login = stored_login(project["settings"]) if project else None
     if query.format == "zip":
         files = await baselines.suite_baselines(db, config, row["project_id"], suite_id, BROWSER)
         exported_zip = await asyncio.to_thread(

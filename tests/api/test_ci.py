@@ -113,14 +113,19 @@ async def test_scan_watch_then_run_then_status(daemon: Daemon, serve: ServeApp) 
     assert all(c["suiteName"] and c["status"] == "passed" for c in body["cases"])
     assert len(junit_from(body).findall("testcase")) == body["totalCases"]
 
-    # The dashboard link opens in a browser without a key, and only with its own token.
+    # The dashboard links are the crawl's and the run's pages; a browser without a
+    # session is sent to sign in, and then back to them.
+    base_url = daemon.app[CONFIG].base_url
+    assert started["dashboardUrl"] == f"{base_url}/crawls/{started['crawl_id']}"
+    assert triggered["dashboardUrl"] == f"{base_url}/runs/{triggered['id']}"
     served_at = str(daemon.client.make_url("")).rstrip("/")
-    link = triggered["dashboardUrl"].replace(daemon.app[CONFIG].base_url, served_at)
-    async with aiohttp.ClientSession() as browser_like:
-        async with browser_like.get(link) as response:
-            assert response.status == 200 and "text/html" in response.headers["Content-Type"]
-        async with browser_like.get(link.replace("token=", "token=0")) as response:
-            assert response.status == 401
+    link = triggered["dashboardUrl"].replace(base_url, served_at)
+    async with (
+        aiohttp.ClientSession() as browser_like,
+        browser_like.get(link, allow_redirects=False) as response,
+    ):
+        assert response.status == 303
+        assert response.headers["Location"] == f"/login?next=/runs/{triggered['id']}"
 
     site.pages["/about"] = page("About (renamed)")
     status, triggered = await cli(daemon, "POST", "/ci/trigger", key, json={"baseUrl": base})
@@ -159,6 +164,7 @@ async def test_one_trigger_over_several_suites(daemon: Daemon, serve: ServeApp) 
         json={"suiteIds": [first["id"], second["id"]], "browserProfile": "chromium"},
     )  # fmt: skip
     assert status == 202 and triggered["targetIds"] == [first["id"], second["id"]]
+    assert triggered["dashboardUrl"].endswith(f"/runs/{triggered['id']}")
     body = await poll(daemon, triggered["id"], daemon.key)
     assert body["totalCases"] == 3 and body["passedCases"] == 3 and body["exitCode"] == 0
     assert {c["suiteName"] for c in body["cases"]} == {"Smoke"}

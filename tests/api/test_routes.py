@@ -44,8 +44,8 @@ async def test_openapi_lists_every_route(daemon: Daemon) -> None:
     for resource in daemon.app.router.resources():
         info = resource.get_info()
         path = info.get("path") or info.get("formatter")
-        if path.startswith("/api/v1"):
-            continue
+        if path is None or not (path.startswith("/v1/") or path == "/healthz"):
+            continue  # the /api/v1 copies, and the dashboard's pages and static files
         for route in resource:
             served.add((route.method.lower(), path))
     documented = {(m, p) for p, ops in document["paths"].items() for m in ops}

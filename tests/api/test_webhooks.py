@@ -58,11 +58,13 @@ def check_envelope(received: Received, secret: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def event_data(detail: dict[str, Any]) -> dict[str, Any]:
+def event_data(daemon: Daemon, detail: dict[str, Any]) -> dict[str, Any]:
     """What an event's data holds of a run or crawl as ``GET`` shows it: all but the
-    results, and a run's failed cases with their classification."""
+    results, its dashboard page, and a run's failed cases with their classification."""
+    kind = "runs" if detail["id"].startswith("run_") else "crawls"
     data = {key: value for key, value in detail.items() if key != "results"}
-    if detail["id"].startswith("run_"):
+    data["dashboard_url"] = f"{daemon.app[CONFIG].base_url}/{kind}/{detail['id']}"
+    if kind == "runs":
         data["failed_cases"] = [
             {key: result[key] for key in ("case_id", "name", "classification")}
             | {"error": result["error"]["message"]}
@@ -84,9 +86,9 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
     failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
-    assert check_envelope(first, hook["secret"]) == event_data(passing)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, passing)
     assert sorted(r.event for r in both) == ["run.completed", "run.failed"]
-    assert all(check_envelope(r, hook["secret"]) == event_data(failing) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failing) for r in both)
     assert both[0].json["id"] != both[1].json["id"]
     [failed_event] = [r for r in both if r.event == "run.failed"]
 
@@ -117,9 +119,9 @@ async def test_crawl_events(daemon: Daemon, serve: ServeApp) -> None:
     assert (completed["status"], failed["status"]) == ("completed", "failed")
     first, *both = await receiver.wait_for(3)
     assert first.event == "crawl.completed"
-    assert check_envelope(first, hook["secret"]) == event_data(completed)
+    assert check_envelope(first, hook["secret"]) == event_data(daemon, completed)
     assert sorted(r.event for r in both) == ["crawl.completed", "crawl.failed"]
-    assert all(check_envelope(r, hook["secret"]) == event_data(failed) for r in both)
+    assert all(check_envelope(r, hook["secret"]) == event_data(daemon, failed) for r in both)
 
 
 async def test_retries_with_back_off_until_delivered_or_given_up(
@@ -233,11 +235,13 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     text = check_slack_shape(run_message)
     assert run_message["text"].startswith(":x: Run failed: Smoke &lt;b&gt; &amp; co (")
     assert "1 passed, 1 failed, 0 skipped, 0 flaky" in run_message["text"]
+    base_url = daemon.app[CONFIG].base_url
     report = (await daemon.call("GET", f"/runs/{run['id']}")).data["report_url"]
-    assert f"<{report}|Open the report>" in text and "*Failed*\n1" in text
+    assert f"<{base_url}/runs/{run['id']}|Open the run> · <{report}|report>" in text
+    assert "*Failed*\n1" in text
     text = check_slack_shape(crawl_message)
     assert crawl_message["text"].startswith(":white_check_mark: Crawl completed:")
-    assert f"/v1/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
+    assert f"<{base_url}/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text
     assert check_slack_shape(test_message) == test_message["text"]
 
 

@@ -79,6 +79,7 @@ class _Row:
     url: str
     status: int | None
     title: str
+    audits: None = None
 
 
 # url: (status, title) in the previous crawl, then in the current one; None when absent.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from aegisd.dashboard.assets import stylesheet
 from runner.browsers import Browsers
 from runner.executor import Execution, RunnerSettings
 from runner.junit import render_junit
@@ -111,6 +112,7 @@ async def test_html_report_shows_everything_escaped_with_screenshots(
         results,
         title="Run <run_1>",
         artifacts_dir=run.artifacts_dir,
+        stylesheet=stylesheet(),
         details={"Base URL": "http://127.0.0.1/?a=1&b=<2>"},
         artifact_href=lambda name: f"artifacts/{name}?x=1&y=2",
     )
@@ -135,16 +137,32 @@ async def test_html_report_shows_everything_escaped_with_screenshots(
         body = await page.locator("body").text_content() or ""
         assert HOSTILE_NAME in body and quoted(HOSTILE_TITLE) in body
         assert "http://127.0.0.1/?a=1&b=<2>" in body
-        assert f"Step 2 (expect_title): expected title {quoted(HOSTILE_TITLE)}" in body
+        assert f"Step 2 (expect_title)expected title {quoted(HOSTILE_TITLE)}" in body
         assert "Screenshot gone.png is missing." in body
         assert "Skipped: the case is disabled." in body
         link = page.locator("a", has_text="x-trace.zip")
         assert await link.get_attribute("href") == "artifacts/x-trace.zip?x=1&y=2"
-        failed = page.locator("details.case.failed")
-        assert await failed.evaluate_all("(cases) => cases.map((c) => c.open)") == [True, True]
-        steps = failed.first.locator("ol.steps li")
+        # Failures first, then flaky, passed and skipped cases; failures are open.
+        cases = page.locator("details.case")
+        outcomes = await cases.locator("summary .badge").all_inner_texts()
+        assert outcomes == ["failed", "failed", "flaky", "passed", "skipped"]
+        assert await cases.evaluate_all("(cases) => cases.map((c) => c.open)") == [
+            True, True, False, False, False,
+        ]  # fmt: skip
+        # The inlined stylesheet draws the status as a border, never as a fill behind text.
+        badge = cases.first.locator("summary .badge")
+        assert await badge.evaluate("(b) => getComputedStyle(b).backgroundColor") in (
+            "rgba(0, 0, 0, 0)",
+            "transparent",
+        )
+        steps = cases.first.locator("ol.steps li")
         assert await steps.evaluate_all("(items) => items.map((i) => i.className)") == [
-            "passed",
-            "failed",
+            "step s-step-passed",
+            "step s-step-failed",
         ]
-        assert (await steps.nth(1).inner_text()).startswith(f"expect title {quoted(HOSTILE_TITLE)}")
+        failing = steps.nth(1)
+        assert f"expect title {quoted(HOSTILE_TITLE)}" in await failing.inner_text()
+        assert await failing.evaluate("(li) => getComputedStyle(li).backgroundColor") in (
+            "rgba(0, 0, 0, 0)",
+            "transparent",
+        )

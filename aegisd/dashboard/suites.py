@@ -1,0 +1,88 @@
+"""A suite's page: its cases and their steps in plain words, turning cases on and off,
+running it, and the Playwright exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from aegisd.api import projects, runs, suites
+from aegisd.dashboard.forms import Form, FormField
+from aegisd.dashboard.pages import PageRouter, call, redirect, render
+from aegisd.errors import BrowserUnavailable, ValidationFailed
+from runner.steps import Case, describe
+
+pages = PageRouter()
+
+RUN_FORM = Form((FormField("browser"), FormField("base_url"), FormField("retries")))
+RECENT_RUNS = 10
+
+
+def described(case: Case) -> list[str]:
+    """The case's steps in plain words: ``go to /about``, ``expect title "About us"``."""
+    return [describe(step) for step in case.steps]
+
+
+async def _suite_page(
+    request: web.Request,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> web.Response:
+    suite_id = request.match_info["suite_id"]
+    suite = await call(request, suites.get_suite, suite_id=suite_id)
+    project = await call(request, projects.get_project, project_id=suite.project_id)
+    recent = await call(
+        request, runs.list_runs, query=runs.RunQuery(suite_id=suite_id, limit=RECENT_RUNS)
+    )
+    context = {
+        "suite": suite,
+        "project": project,
+        "cases": [(case, described(case)) for case in suite.cases],
+        "enabled_count": sum(case.enabled for case in suite.cases),
+        "runs": recent.items,
+        "values": values or {"browser": "chromium", "base_url": "", "retries": ""},
+        "errors": errors or {},
+    }
+    return await render(request, "suites/suite.html", context, status=status, nav="projects")
+
+
+@pages.get("/suites/{suite_id}")
+async def suite_page(request: web.Request) -> web.StreamResponse:
+    return await _suite_page(request)
+
+
+@pages.post("/suites/{suite_id}/run")
+async def run_suite(request: web.Request) -> web.StreamResponse:
+    posted = await request.post()
+    suite_id = request.match_info["suite_id"]
+    try:
+        body = RUN_FORM.validate(runs.RunCreate, posted, suite_id=suite_id)
+        run = await call(request, runs.create_run, body=body)
+    except ValidationFailed as failed:
+        errors = RUN_FORM.errors(failed)
+        return await _suite_page(request, RUN_FORM.values(posted), errors, status=400)
+    except BrowserUnavailable as unavailable:
+        errors = {"browser": [unavailable.message]}
+        return await _suite_page(request, RUN_FORM.values(posted), errors, status=400)
+    return redirect(f"/runs/{run.id}")
+
+
+@pages.post("/suites/{suite_id}/cases/{case_id}")
+async def switch_case(request: web.Request) -> web.StreamResponse:
+    suite_id, case_id = request.match_info["suite_id"], request.match_info["case_id"]
+    posted = await request.post()
+    body = suites.CaseUpdate(enabled=posted.get("enabled") == "true")
+    await call(request, suites.update_case, suite_id=suite_id, case_id=case_id, body=body)
+    return redirect(f"/suites/{suite_id}#{case_id}")
+
+
+@pages.get("/suites/{suite_id}/export")
+async def export_suite(request: web.Request) -> web.StreamResponse:
+    language = "python" if request.query.get("language") == "python" else "typescript"
+    query = suites.ExportQuery(language=language, download=True)
+    response: web.StreamResponse = await call(
+        request, suites.export_suite, suite_id=request.match_info["suite_id"], query=query
+    )
+    return response

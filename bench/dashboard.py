@@ -1,0 +1,312 @@
+"""Dashboard benchmark: every page's server time with 10,000 runs in the database.
+
+Seeds 10,000 runs across 10 projects (as ``bench/api.py`` does), a run with 60 case
+results, a crawl of 300 pages with broken links and changes, schedules and a webhook
+with deliveries; starts ``aegisd serve`` in a child process and signs in as a browser
+does. Each page is then asked for ``--requests`` times in turn, one request at a
+time, alternating rounds with the API route that answers the same data as JSON (the
+baseline, measured in the same run). The figures are the page's server time from
+its ``Server-Timing`` header (p50/p95; target p95 < 50 ms) and both client-side
+latencies, with their ratio.
+
+    .venv/bin/python -m bench.dashboard [--runs 10000] [--requests 40] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bench.api import seed_runs, start_daemon, wait_healthy
+from storage import Database
+from storage.webhooks import NewEvent
+from tests.daemon import free_port
+
+P95_TARGET_MS = 50.0
+_CASES = 60
+_PAGES = 300
+
+
+@dataclass
+class Timings:
+    server_ms: list[float] = field(default_factory=list)
+    client_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @staticmethod
+    def percentile(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _result(number: int) -> dict[str, object]:
+    failed = number % 10 == 0
+    steps = [
+        {
+            "index": 0,
+            "action": "goto",
+            "description": f"go to /page/{number}",
+            "status": "passed",
+            "duration": 120,
+        },
+        {
+            "index": 1,
+            "action": "expect_title",
+            "description": f'expect title "Page {number}"',
+            "status": "failed" if failed else "passed",
+            "duration": 30,
+            "error": "expected a title" if failed else None,
+        },
+    ]
+    error = (
+        {
+            "message": f'expected title "Page {number}" but found "Oops"',
+            "step_index": 1,
+            "action": "expect_title",
+        }
+        if failed
+        else None
+    )
+    return {
+        "case_id": f"case-{number}",
+        "name": f"Page loads: /page/{number}",
+        "status": "failed" if failed else "passed",
+        "duration": 900,
+        "attempts": 1,
+        "flaky": False,
+        "error": error,
+        "skip_reason": None,
+        "screenshot": f"case-{number}-screenshot.png" if failed else None,
+        "trace": f"case-{number}-trace.zip" if failed else None,
+        "steps": steps,
+    }
+
+
+def _page(number: int) -> dict[str, object]:
+    return {
+        "url": f"http://127.0.0.1:9/page/{number}",
+        "redirected_from": None,
+        "status": 404 if number % 50 == 7 else 200,
+        "content_type": "text/html",
+        "title": f"Page {number}",
+        "heading": f"Page {number}",
+        "depth": number % 4,
+        "referrer": None,
+        "load_time": 200 + number,
+        "links": [],
+        "forms": [],
+        "console_errors": ["TypeError: x is undefined"] if number % 30 == 0 else [],
+        "failed_requests": [],
+        "download": False,
+        "truncated": False,
+        "error": None,
+    }
+
+
+async def _seed_pages(data_dir: Path, runs: int) -> tuple[str, dict[str, str]]:
+    """What every page needs; the admin key and the ids of the pages' resources."""
+    key, suite_id, run_id = await seed_runs(data_dir, runs)
+    async with Database(data_dir / "aegisd.sqlite3") as db:
+        suite = await db.get_suite(suite_id)
+        assert suite is not None
+        project_id = suite["project_id"]
+        # Varied outcomes, so the pass-rate trend and the counts have something to draw.
+        await db.execute(
+            "UPDATE runs SET status = 'failed', total = 20, passed = 17, failed = 3 "
+            "WHERE rowid % 5 = 0"
+        )
+        await db.execute(
+            "UPDATE runs SET total = 20, passed = 20 WHERE rowid % 5 != 0",
+        )
+        await db.finish_run(
+            run_id,
+            "failed",
+            [_result(n) for n in range(_CASES)],
+            total=_CASES,
+            passed=_CASES - _CASES // 10,
+            failed=_CASES // 10,
+            skipped=0,
+            flaky=0,
+        )
+        crawl = await db.create_crawl(
+            project_id, "full", _PAGES, 3, "http://127.0.0.1:9/", False, {}
+        )
+        for number in range(_PAGES):
+            page = _page(number)
+            await db.add_crawl_page(
+                crawl["id"], number, str(page["url"]), 200, str(page["title"]), number % 4, page
+            )
+        broken = [
+            {
+                "url": f"http://127.0.0.1:9/gone/{n}",
+                "name": f"Gone {n}",
+                "status": 404,
+                "error": None,
+                "found_on": "http://127.0.0.1:9/",
+            }
+            for n in range(20)
+        ]
+        changes = {
+            "previous_crawl_id": crawl["id"],
+            "added": ["http://127.0.0.1:9/new"],
+            "removed": [],
+            "changed": [],
+        }
+        await db.finish_crawl(
+            crawl["id"],
+            "completed",
+            pages_found=_PAGES,
+            pages_crawled=_PAGES,
+            broken_links=broken,
+            broken_links_count=len(broken),
+            changes=changes,
+        )
+        for number in range(5):
+            await db.create_schedule(
+                project_id=project_id,
+                action="run",
+                suite_id=suite_id,
+                cron=f"{number} 6 * * *",
+                timezone="Europe/Berlin",
+                browser="chromium",
+                enabled=True,
+                next_run_at="2030-01-01T05:00:00Z",
+            )
+        hook = await db.create_webhook(
+            url="http://127.0.0.1:9/hook",
+            events=["run.failed"],
+            secret="s" * 24,
+            format="json",
+            project_id=None,
+            enabled=True,
+        )
+        for _ in range(30):
+            await db.queue_delivery(hook["id"], NewEvent("webhook.test", None, {"n": 1}))
+    ids = {
+        "project": project_id,
+        "suite": suite_id,
+        "run": run_id,
+        "crawl": crawl["id"],
+        "webhook": hook["id"],
+    }
+    return key, ids
+
+
+def _pages(ids: dict[str, str], runs: int) -> list[tuple[str, str | None]]:
+    """(dashboard page, the API route answering the same data, if any)."""
+    last_page = max(1, runs // 25)
+    return [
+        ("/", "/v1/projects"),
+        (f"/projects/{ids['project']}", f"/v1/runs?project_id={ids['project']}&limit=40"),
+        (f"/crawls/{ids['crawl']}", f"/v1/crawls/{ids['crawl']}/pages?limit=100"),
+        (f"/suites/{ids['suite']}", f"/v1/suites/{ids['suite']}"),
+        ("/runs", "/v1/runs?limit=25"),
+        (f"/runs?project_id={ids['project']}&status=failed", None),
+        (f"/runs?page={last_page}", f"/v1/runs?limit=25&page={last_page}"),
+        (f"/runs/{ids['run']}", f"/v1/runs/{ids['run']}"),
+        ("/schedules", "/v1/schedules?limit=100"),
+        ("/schedules/new", None),
+        ("/webhooks", "/v1/webhooks?limit=100"),
+        (f"/webhooks/{ids['webhook']}", f"/v1/webhooks/{ids['webhook']}/deliveries?limit=25"),
+        ("/settings/security", "/v1/api-keys?limit=50"),
+        ("/projects/new", None),
+    ]
+
+
+async def _ask(session: aiohttp.ClientSession, url: str, timings: Timings) -> None:
+    started = time.perf_counter()
+    async with session.get(url, allow_redirects=False) as response:
+        await response.read()
+        timings.client_ms.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            timings.errors += 1
+        found = re.search(r"dur=([\d.]+)", response.headers.get("Server-Timing", ""))
+        if found:
+            timings.server_ms.append(float(found.group(1)))
+
+
+async def _sign_in(session: aiohttp.ClientSession, base: str, key: str) -> None:
+    async with session.get(base + "/login") as response:
+        token = re.search(r'name="csrf" value="([^"]+)"', await response.text())
+    assert token, "no sign-in form"
+    data = {"csrf": token.group(1), "key": key}
+    async with session.post(base + "/login", data=data, allow_redirects=False) as response:
+        assert response.status == 303, response.status
+
+
+async def main(runs: int, requests: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="aegisd-bench-") as tmp:
+        print(f"seeding {runs} runs, a {_PAGES}-page crawl, a run of {_CASES} cases ...")
+        key, ids = await _seed_pages(Path(tmp), runs)
+        port = free_port()
+        daemon = start_daemon(tmp, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            await wait_healthy(base + "/healthz")
+            jar = aiohttp.CookieJar(unsafe=True)
+            pages = _pages(ids, runs)
+            page_times = {path: Timings() for path, _ in pages}
+            api_times = {path: Timings() for path, _ in pages}
+            headers = {"Authorization": f"Bearer {key}"}
+            async with (
+                aiohttp.ClientSession(cookie_jar=jar) as browser,
+                aiohttp.ClientSession(headers=headers) as api,
+            ):
+                await _sign_in(browser, base, key)
+                for path, _ in pages:  # warm up: templates compile on first use
+                    await _ask(browser, base + path, Timings())
+                for _ in range(rounds):
+                    for path, route in pages:
+                        for _ in range(requests):
+                            await _ask(browser, base + path, page_times[path])
+                        if route:
+                            for _ in range(requests):
+                                await _ask(api, base + route, api_times[path])
+            jar.clear()
+            _report(pages, page_times, api_times)
+        finally:
+            daemon.terminate()
+            daemon.wait(60)
+
+
+def _report(
+    pages: list[tuple[str, str | None]],
+    page_times: dict[str, Timings],
+    api_times: dict[str, Timings],
+) -> None:
+    p = Timings.percentile
+    print(
+        f"\n{'page':<44} {'server p50':>10} {'p95':>7}   {'client p50':>10}   "
+        f"{'API p50':>8}  ratio  errors"
+    )
+    worst = 0.0
+    for path, route in pages:
+        page, api = page_times[path], api_times[path]
+        worst = max(worst, p(page.server_ms, 0.95))
+        client = statistics.median(page.client_ms) if page.client_ms else 0.0
+        baseline = statistics.median(api.client_ms) if route and api.client_ms else None
+        ratio = f"{client / baseline:5.1f}" if baseline else "    —"
+        shown = f"{baseline:6.1f} ms" if baseline else "       —"
+        print(
+            f"{path[:44]:<44} {p(page.server_ms, 0.5):7.1f} ms {p(page.server_ms, 0.95):4.1f} ms"
+            f"   {client:7.1f} ms   {shown}  {ratio}  {page.errors + api.errors}"
+        )
+    met = "met" if worst < P95_TARGET_MS else "NOT met"
+    print(f"\nworst page p95 server time: {worst:.1f} ms (target < {P95_TARGET_MS:.0f} ms): {met}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=40, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.requests, args.rounds))

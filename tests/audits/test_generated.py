@@ -1,0 +1,163 @@
+"""The audit checks of generated smoke cases, and the new steps under every runner.
+
+The suite generated from the audited crawl passes twice in a row on the unchanged
+site; a new violation on ``/`` and a 3x slowdown of ``/busy`` make exactly those
+pages' smoke cases fail. On the changed site, its smoke cases (passing and
+failing ones) with hand-written cases that use the steps' options (impact, ignore
+by rule and by target, budgets, passing and failing) give the same outcomes under
+aegisd's executor, ``npx playwright test`` (``@axe-core/playwright``) and
+pytest-playwright (``axe-playwright-python``). (Each axe-core run costs a second
+or so of CPU: the unchanged site's exports are not run as well.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.audit_cases import budgets_for
+from crawler.generate import suite_name
+from crawler.models import PageResult
+from runner import export_python, export_typescript
+from runner.browsers import Browsers
+from runner.executor import Execution, RunnerSettings
+from runner.results import CaseResult
+from runner.steps import Case, ExpectNoA11yViolations, ExpectPerformance
+from tests.audits.conftest import AuditSite
+from tests.audits.site import CHANGE_NAMES
+from tests.runner.exported import TIMEOUT_MS, playwright_outcomes, pytest_outcomes
+
+CAUGHT_BY = {"new violation": "Page loads: /", "slowdown": "Page loads: /busy"}
+"""The case each change makes fail."""
+
+
+def _case(name: str, path: str, step: dict[str, Any]) -> Case:
+    return Case.model_validate({"name": name, "steps": [{"action": "goto", "url": path}, step]})
+
+
+HANDWRITTEN = [
+    (_case("Low contrast is no critical violation", "/faded",
+          {"action": "expect_no_a11y_violations", "impact": "critical"}), "passed"),
+    (_case("The missing alt text is ignored", "/gallery",
+           {"action": "expect_no_a11y_violations", "ignore": [{"rule": "image-alt"}]}), "passed"),
+    (_case("Ignoring another element leaves the label violation", "/contact",
+           {"action": "expect_no_a11y_violations",
+            "ignore": [{"rule": "label", "target": "#elsewhere"}]}), "failed"),
+    (_case("Generous budgets hold", "/shifty", {"action": "expect_performance",
+           "budgets": {"cls": 1.5, "lcp": 60000, "transfer_bytes": 100000}}), "passed"),
+    (_case("One request is too few", "/", {"action": "expect_performance",
+           "budgets": {"requests": 1}}), "failed"),
+]  # fmt: skip
+"""Hand-written cases and their outcome, on the unchanged and the changed site alike."""
+
+
+@pytest.fixture
+def changed(audit_site_server: AuditSite) -> Iterator[None]:
+    """The site changed in every way at once for the test."""
+    with audit_site_server.changed(*CHANGE_NAMES):
+        yield
+
+
+def _smoke(suite: list[Case]) -> list[Case]:
+    return [case for case in suite if case.type == "smoke"]
+
+
+def _checked(suite: list[Case]) -> list[Case]:
+    """The smoke cases (those with audit checks) and the hand-written ones."""
+    return _smoke(suite) + [case for case, _outcome in HANDWRITTEN]
+
+
+def _expected(suite: list[Case]) -> dict[str, str]:
+    """The outcomes of ``_checked(suite)`` on the changed site."""
+    failing = set(CAUGHT_BY.values())
+    smoke = {case.name: "failed" if case.name in failing else "passed" for case in _smoke(suite)}
+    return smoke | {case.name: outcome for case, outcome in HANDWRITTEN}
+
+
+async def _run(browsers: Browsers, cases: list[Case], base_url: str, tmp: Path) -> list[CaseResult]:
+    settings = RunnerSettings(step_timeout_s=TIMEOUT_MS / 1000, screenshots="off", trace="off")
+    execution = Execution(browsers, cases, base_url=base_url, settings=settings, artifacts_dir=tmp)
+    return await execution.run()
+
+
+def test_smoke_cases_check_budgets_and_new_violations(
+    audit_suite: list[Case], audited_pages: list[PageResult], audit_site_server: AuditSite
+) -> None:
+    pages = {page.url.removeprefix(audit_site_server.base_url): page for page in audited_pages}
+    checks = {
+        case.name.removeprefix("Page loads: "): [
+            step
+            for step in case.steps
+            if isinstance(step, ExpectPerformance | ExpectNoA11yViolations)
+        ]
+        for case in _smoke(audit_suite)
+    }
+
+    assert set(checks) == set(pages)
+    for path, (performance, a11y) in checks.items():
+        figures = pages[path].audits.performance  # type: ignore[union-attr]
+        assert isinstance(performance, ExpectPerformance)
+        assert figures is not None and performance.budgets == budgets_for(figures)
+        assert isinstance(a11y, ExpectNoA11yViolations) and a11y.impact == "serious"
+    gallery = checks["/gallery"][1]
+    [image] = pages["/gallery"].audits.accessibility or []  # type: ignore[union-attr]
+    assert image.rule == "image-alt" and "alt" not in image.nodes[0].html
+    assert isinstance(gallery, ExpectNoA11yViolations)
+    assert gallery.ignored == {("image-alt", image.nodes[0].target)}
+    faded = checks["/faded"][1]
+    assert isinstance(faded, ExpectNoA11yViolations)
+    assert [item.rule for item in faded.ignore] == ["color-contrast"]
+    home = checks["/"][0]
+    assert isinstance(home, ExpectPerformance)
+    # A fast page gets the floors; the byte and request budgets follow the crawl closely.
+    assert (home.budgets.ttfb, home.budgets.fcp, home.budgets.tbt) == (1800, 3000, 600)
+    home_figures = pages["/"].audits.performance  # type: ignore[union-attr]
+    assert home_figures is not None and home.budgets.requests == home_figures.requests + 2
+
+
+async def test_the_unchanged_site_passes_twice(
+    audit_suite: list[Case], audit_site_server: AuditSite, browsers: Browsers, tmp_path: Path
+) -> None:
+    for attempt in ("first", "second"):
+        results = await _run(browsers, audit_suite, audit_site_server.base_url, tmp_path / attempt)
+        errors = {result.name: result.error for result in results if result.error}
+        print(attempt, "errors:", errors)  # shown when the comparison fails
+        assert all(result.status == "passed" for result in results), attempt
+
+
+@pytest.mark.usefixtures("changed")
+async def test_a_new_violation_and_a_slowdown_fail_their_pages(
+    audit_suite: list[Case], audit_site_server: AuditSite, browsers: Browsers, tmp_path: Path
+) -> None:
+    results = await _run(browsers, _checked(audit_suite), audit_site_server.base_url, tmp_path)
+
+    assert {result.name: result.status for result in results} == _expected(audit_suite)
+    errors = {result.name: result.error for result in results if result.error is not None}
+    violation, slowdown = errors[CAUGHT_BY["new violation"]], errors[CAUGHT_BY["slowdown"]]
+    assert violation is not None and violation.action == "expect_no_a11y_violations"
+    assert "image-alt (critical)" in violation.message
+    assert slowdown is not None and slowdown.action == "expect_performance"
+    assert "tbt is" in slowdown.message and "over its budget" in slowdown.message
+
+
+@pytest.mark.usefixtures("changed")
+async def test_typescript_export_under_npx_playwright_test(
+    audit_suite: list[Case], audit_site_server: AuditSite, tmp_path: Path
+) -> None:
+    base = audit_site_server.base_url
+    spec = export_typescript.export_suite(suite_name(base), base, _checked(audit_suite))
+
+    assert await playwright_outcomes(spec, tmp_path) == _expected(audit_suite)
+
+
+@pytest.mark.usefixtures("changed")
+async def test_python_export_under_pytest_playwright(
+    audit_suite: list[Case], audit_site_server: AuditSite, tmp_path: Path
+) -> None:
+    base = audit_site_server.base_url
+    module = export_python.export_suite(suite_name(base), base, _checked(audit_suite))
+
+    assert await pytest_outcomes(module, tmp_path) == _expected(audit_suite)

@@ -114,20 +114,31 @@ class _CaseView:
         return f'<figure class="screenshot"><img src="{source}" alt="{alt}"></figure>'
 
     def _visual(self, check: VisualCheck) -> str:
-        """A differing screenshot: expected, actual and diff side by side."""
+        """A differing screenshot: expected, actual and diff side by side (the dashboard's
+        markup, without its slider and buttons)."""
         if check.status != "differs":
             return ""
         figures = []
         for label, name in (
-            ("expected", check.expected),
-            ("actual", check.actual),
-            ("diff", check.diff),
+            ("Expected", check.expected),
+            ("Actual", check.actual),
+            ("Diff", check.diff),
         ):
             source = _image(self.artifacts_dir / name) if name else None
-            image = f'<img src="{source}" alt="{label}">' if source else "<p>missing</p>"
-            figures.append(f"<figure>{image}<figcaption>{label}</figcaption></figure>")
-        caption = escape(f"Screenshot {check.name}: {check.diff_pixels:,} pixels differ")
-        return f'<p>{caption}</p><div class="visual">{"".join(figures)}</div>'
+            alt = escape(f"{label}: {check.name}")
+            image = (
+                f'<img src="{source}" alt="{alt}">' if source else '<p class="muted">missing</p>'
+            )
+            figures.append(f'<figure>{image}<figcaption class="sub">{label}</figcaption></figure>')
+        head = (
+            f'<div class="visual-head"><span class="strong">Screenshot '
+            f'<span class="mono">{escape(check.name)}</span></span><span class="sub">'
+            f"{check.diff_pixels:,} pixels differ ({check.diff_ratio * 100:.2f}%)</span></div>"
+        )
+        return (
+            f'<div class="visual-diff">{head}'
+            f'<div class="visual-panels">{"".join(figures)}</div></div>'
+        )
 
     def _trace(self) -> str:
         name = self.result.trace

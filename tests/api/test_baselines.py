@@ -97,8 +97,8 @@ async def test_baselines_through_their_life(
         )
 
         report = await daemon.call("GET", f"/runs/{second['id']}/report")
-        assert report.body.count('<div class="visual">') == 2
-        assert report.body.count("<figcaption>diff</figcaption>") == 2
+        assert report.body.count('<div class="visual-panels">') == 2
+        assert report.body.count('<figcaption class="sub">Diff</figcaption>') == 2
 
         await _bad_approvals(daemon, second, case_ids)
         unchanged = await daemon.call("GET", baselines_url)

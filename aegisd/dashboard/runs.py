@@ -17,6 +17,7 @@ from aiohttp import web
 from aegisd.api import projects, runs, suites
 from aegisd.dashboard.crawls import Panel
 from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, render
+from aegisd.dashboard.visual import run_screenshots
 from aegisd.envelope import PageQuery
 from aegisd.errors import ValidationFailed
 from aegisd.sse import ACTIVE, frame, stream_progress
@@ -27,9 +28,13 @@ pages = PageRouter()
 
 RUNS_PER_PAGE = 25
 RESULT_FILTERS = ("failed", "flaky", "passed", "skipped")
-PANELS: list[Panel] = [Panel("cases", "Cases", "runs/_cases.html")]
+PANELS: list[Panel] = [
+    Panel("visual", "Screenshots", "runs/_visual.html"),
+    Panel("cases", "Cases", "runs/_cases.html"),
+]
 CASE_SECTIONS: list[str] = [
     "runs/_case_error.html",
+    "runs/_case_visual.html",
     "runs/_case_steps.html",
     "runs/_case_screenshot.html",
     "runs/_case_trace.html",
@@ -105,6 +110,7 @@ async def run_page(request: web.Request) -> web.StreamResponse:
         "siblings": siblings if len(siblings) > 1 else [],
         "panels": PANELS,
         "case_sections": CASE_SECTIONS,
+        "screenshots": await run_screenshots(request, run, results),
     }
     return await render(request, "runs/run.html", context, nav="runs")
 

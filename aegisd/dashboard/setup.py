@@ -17,6 +17,7 @@ from aegisd.dashboard import (
     signin,
     suites,
     views,
+    visual,
     webhooks,
 )
 from aegisd.dashboard.assets import STATIC_DIR, STATIC_PREFIX, static_url
@@ -25,7 +26,7 @@ from aegisd.dashboard.sessions import SIGNER, SessionSigner
 from aegisd.errors import MethodNotAllowed, NotFound
 from aegisd.state import CONFIG
 
-_MODULES = (signin, projects, crawls, suites, runs, schedules, webhooks, security)
+_MODULES = (signin, projects, crawls, suites, runs, visual, schedules, webhooks, security)
 _NOT_PAGES = ("/v1/", "/api/v1/", "/healthz", STATIC_PREFIX)
 
 

@@ -1,5 +1,6 @@
 """A suite's page: its cases and their steps in plain words, turning cases on and off,
-running it, and the Playwright exports."""
+running it, its baseline screenshots (:mod:`aegisd.dashboard.visual`), and the
+Playwright exports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiohttp import web
 from aegisd.api import projects, runs, suites
 from aegisd.dashboard.forms import Form, FormField
 from aegisd.dashboard.pages import PageRouter, call, redirect, render
+from aegisd.dashboard.visual import suite_baselines
 from aegisd.errors import BrowserUnavailable, ValidationFailed
 from runner.steps import Case, describe
 
@@ -42,6 +44,8 @@ async def _suite_page(
         "cases": [(case, described(case)) for case in suite.cases],
         "enabled_count": sum(case.enabled for case in suite.cases),
         "runs": recent.items,
+        "baselines": await suite_baselines(request, suite_id),
+        "case_names": {case.id: case.name for case in suite.cases},
         "values": values or {"browser": "chromium", "base_url": "", "retries": ""},
         "errors": errors or {},
     }
@@ -81,7 +85,8 @@ async def switch_case(request: web.Request) -> web.StreamResponse:
 @pages.get("/suites/{suite_id}/export")
 async def export_suite(request: web.Request) -> web.StreamResponse:
     language = "python" if request.query.get("language") == "python" else "typescript"
-    query = suites.ExportQuery(language=language, download=True)
+    export = "zip" if request.query.get("format") == "zip" else "code"
+    query = suites.ExportQuery(language=language, format=export, download=True)
     response: web.StreamResponse = await call(
         request, suites.export_suite, suite_id=request.match_info["suite_id"], query=query
     )

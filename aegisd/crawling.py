@@ -15,7 +15,7 @@ from crawler.audits.audit import finish_audits
 from crawler.audits.summary import audit_rules, audit_summary
 from crawler.changes import compare_crawls
 from crawler.engine import crawl
-from crawler.errors import CrawlerError
+from crawler.errors import BrowserFailed, CrawlerError
 from crawler.generate import generate_suite, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
@@ -90,7 +90,7 @@ class CrawlJobs:
         try:
             result = await crawl(self.browsers, options, on_page=on_page, on_progress=on_progress)
         except (CrawlerError, BrowserNotAvailable, LoginFailed) as exc:
-            await self.failed(row, str(exc))
+            await self.failed(row, self._explain(exc))
             return
         summary, rules = await self._finish_audits(crawl_id, result.pages)
         suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
@@ -107,6 +107,13 @@ class CrawlJobs:
             audit_rules=rules,
             suite_id=suite_id,
         )
+
+    def _explain(self, error: Exception) -> str:
+        """Why the crawl failed; for a remote browser, also which one went away."""
+        remote = self.browsers.remote()
+        if isinstance(error, BrowserFailed) and remote is not None:
+            return f"{error} (reached through {remote}; the next crawl reconnects)"
+        return str(error)
 
     async def _finish_audits(
         self, crawl_id: str, pages: list[PageResult]

@@ -1,9 +1,9 @@
-"""Notification messages: an event as Discord, Microsoft Teams and email show it.
+"""Notification messages: an event as Slack, Discord, Microsoft Teams and email show it.
 
-Each carries the counts, the failed cases with their classification (or, for a run
-the site was down for, that one line), and a link to the dashboard's page of the run
-or crawl. They are built from the event's stored ``data`` when a delivery is
-attempted. (Slack's message is :func:`aegisd.webhooks.slack_message`.)
+Each is drawn from one :class:`Summary` (:func:`summarize`): the title, the counts,
+the failed cases with their classification (or, for a run the site was down for,
+that one line), and a link to the dashboard's page of the run or crawl. They are
+built from the event's stored ``data`` when a delivery is attempted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from aegisd.links import dashboard_url
+from aegisd.triage import site_down
 
 TEST_EVENT = "webhook.test"
 LISTED_FAILURES = 10
@@ -25,6 +26,8 @@ _DISCORD_COLOURS = {"passed": 0x2EB67D, "completed": 0x2EB67D, "failed": 0xE01E5
                     "error": 0xECB22E, "cancelled": 0x8D8D8D}  # fmt: skip
 _TEAMS_COLOURS = {"passed": "Good", "completed": "Good", "failed": "Attention",
                   "error": "Warning"}  # fmt: skip
+_SLACK_MARKS = {"passed": ":white_check_mark:", "completed": ":white_check_mark:", "failed": ":x:",
+                "error": ":warning:", "cancelled": ":no_entry_sign:"}  # fmt: skip
 _DISCORD_MARKDOWN = re.compile(r"([\\*_`~|>\[\]])")
 _MESSAGE_CHARS = 300
 
@@ -43,6 +46,8 @@ class Summary:
     event: str
     title: str
     status: str
+    subject: str | None = None
+    """The run's or crawl's id."""
     counts: dict[str, int] = field(default_factory=dict)
     facts: dict[str, str] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
@@ -72,13 +77,6 @@ def _shorten(text: str | None) -> str | None:
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 1] + "…"
 
 
-def site_down(data: dict[str, Any]) -> bool:
-    """Whether every failure of the run ``data`` is the site being down (its ``error``
-    says so in one line)."""
-    environment = (data.get("classifications") or {}).get("environment")
-    return bool(data["failed"]) and not data["passed"] and environment == data["failed"]
-
-
 def failures(data: dict[str, Any], limit: int = LISTED_FAILURES) -> tuple[list[Failure], int]:
     """The first ``limit`` failed cases of the run ``data`` (none when the site was down)
     and how many more failed."""
@@ -103,6 +101,7 @@ def summarize(event: str, data: dict[str, Any], base_url: str) -> Summary:
             event,
             f"Run {data['status']}: {data['suite_name']}",
             data["status"],
+            data["id"],
             counts={key: data[key] for key in ("passed", "failed", "skipped", "flaky")},
             facts={"Browser": data["browser"], "Base URL": data["base_url"], **facts},
             failures=listed,
@@ -117,6 +116,7 @@ def summarize(event: str, data: dict[str, Any], base_url: str) -> Summary:
         event,
         f"Crawl {data['status']}: {data['start_url']}",
         data["status"],
+        data["id"],
         counts={
             "pages": data["pages_crawled"],
             "broken links": data["broken_links_count"],
@@ -133,6 +133,53 @@ def summarize(event: str, data: dict[str, Any], base_url: str) -> Summary:
 def _line(failure: Failure) -> str:
     label = failure.classification or "unclassified"
     return f"{failure.name} ({label})" + (f": {failure.message}" if failure.message else "")
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def slack_message(summary: Summary) -> dict[str, Any]:
+    """A Slack incoming-webhook message: ``text`` (the notification) and ``blocks`` (the
+    title, the counts and facts as fields, the error, the failed cases and the links)."""
+    if summary.event == TEST_EVENT:
+        text = _slack_escape(summary.title)
+        return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+    mark = _SLACK_MARKS.get(summary.status, ":grey_question:")
+    fields = {**{name.capitalize(): value for name, value in summary.counts.items()},
+              **summary.facts}  # fmt: skip
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": _mrkdwn(f"{mark} *{_slack_escape(summary.title)}*")},
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(f"*{_slack_escape(name)}*\n{_slack_escape(str(value))}")
+                for name, value in fields.items()
+            ][:10],
+        },
+    ]
+    if summary.error:
+        error = _slack_escape(summary.error[:2000])
+        blocks.append({"type": "section", "text": _mrkdwn(f"> {error}")})
+    if summary.failures:
+        lines = [
+            f"• {_slack_escape(failure.name)} (`{failure.classification or 'unclassified'}`)"
+            for failure in summary.failures
+        ]
+        lines += [f"… and {summary.unlisted} more"] if summary.unlisted else []
+        blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines)[:2000])})
+    links = [
+        f"<{url}|{label}>"
+        for label, url in ((summary.link_label, summary.link), ("report", summary.report_url))
+        if url
+    ]
+    context = " · ".join([*links, f"`{summary.subject}`", summary.event])
+    blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
+    return {"text": f"{mark} {_slack_escape(summary.headline)}", "blocks": blocks}
 
 
 def _discord_escape(text: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner.results import CaseResult
-from runner.triage import FLIP_WINDOW, Triage, flips, triage
+from runner.triage import FLIP_WINDOW, Triage, flips, site_was_down, triage
 from storage import Database
 
 HEALTH_RUNS = 100
@@ -52,33 +52,45 @@ class CaseHealth(BaseModel):
     """Its last failure in the whole history (not only the runs counted)."""
 
 
+def site_down(run: Row) -> bool:
+    """Whether the site was down for the whole finished ``run`` (a run row, or the run as
+    the API and webhook events show it): its ``error`` then says so in one line."""
+    environment = (run.get("classifications") or {}).get("environment", 0)
+    return site_was_down(run["passed"], run["failed"], environment)
+
+
 async def triage_run(db: Database, row: Row, results: Sequence[CaseResult]) -> Triage:
     """Classify the results of the run ``row`` against its suite's history."""
     failed = [result.name for result in results if result.status == "failed"]
-    previous = await db.previous_outcomes(
-        row["project_id"], row["suite_name"], row["base_url"], failed, FLIP_WINDOW - 1
+    previous = await db.latest_outcomes(
+        row["project_id"],
+        row["suite_name"],
+        failed,
+        FLIP_WINDOW - 1,
+        base_url=row["base_url"],
+        judged=True,
     )
-    return triage(results, previous)
+    return triage(
+        results,
+        {name: [outcome["status"] for outcome in rows] for name, rows in previous.items()},
+    )
 
 
-def _health(case: Row, outcomes: list[Row], last_failure: Row | None) -> CaseHealth:
-    statuses = [outcome["status"] for outcome in outcomes]
-    judged = [o["status"] for o in outcomes if o["classification"] != "environment"]
-    passed = statuses.count("passed")
+def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHealth:
+    letters = outcomes["outcomes"] if outcomes else ""
+    runs = len(letters)
     return CaseHealth(
         case_id=case["id"],
         name=case["name"],
         type=case.get("type", "custom"),
-        runs=len(outcomes),
-        passed=passed,
-        failed=statuses.count("failed"),
-        flaky=sum(outcome["flaky"] for outcome in outcomes),
-        pass_rate=round(passed / len(outcomes), 4) if outcomes else None,
-        flips=flips(judged),
-        last_status=statuses[-1] if statuses else None,
-        median_duration=(
-            round(statistics.median(o["duration"] for o in outcomes)) if outcomes else None
-        ),
+        runs=runs,
+        passed=outcomes["passed"] if outcomes else 0,
+        failed=runs - (outcomes["passed"] if outcomes else 0),
+        flaky=outcomes["flaky"] if outcomes else 0,
+        pass_rate=round(outcomes["passed"] / runs, 4) if outcomes else None,
+        flips=flips(letters.replace("e", "")),
+        last_status=("passed" if letters[-1] == "p" else "failed") if letters else None,
+        median_duration=round(statistics.median(outcomes["durations"])) if outcomes else None,
         last_failure=LastFailure.model_validate(last_failure) if last_failure else None,
     )
 
@@ -89,14 +101,11 @@ async def suite_health(
     """Health of each of ``suite``'s cases (in suite order) over its last ``runs`` finished
     runs (against ``base_url``, if given)."""
     project_id, name = suite["project_id"], suite["name"]
-    by_name: dict[str, list[Row]] = {}
-    for outcome in await db.recent_outcomes(project_id, name, runs, base_url=base_url):
-        by_name.setdefault(outcome["case_name"], []).append(outcome)
-    failures = await db.last_failures(project_id, name, base_url=base_url)
-    return [
-        _health(case, by_name.get(case["name"], []), failures.get(case["name"]))
-        for case in await db.suite_cases(suite["id"])
-    ]
+    cases = await db.suite_cases(suite["id"])
+    outcomes = await db.case_outcomes(project_id, name, runs, base_url=base_url)
+    names = [case["name"] for case in cases]
+    failures = await db.last_failures(project_id, name, names, base_url=base_url)
+    return [_health(case, outcomes.get(case["name"]), failures.get(case["name"])) for case in cases]
 
 
 def flakiness(health: CaseHealth) -> tuple[int, int, float]:

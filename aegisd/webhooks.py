@@ -1,6 +1,6 @@
-"""Webhooks: event payloads, signatures, the Slack format and the outbox sender.
+"""Webhooks: event payloads, signatures and the outbox sender.
 
-Formats: ``json`` (the signed event), ``slack``, and ``discord``, ``teams`` and
+Formats: ``json`` (the signed event), and ``slack``, ``discord``, ``teams`` and
 ``email`` (:mod:`aegisd.messages`); an email delivery is sent through
 ``[notifications.smtp]`` (:mod:`aegisd.mail`) instead of POSTed, with the same
 outbox, retries and attempt log.
@@ -40,10 +40,9 @@ from aegisd.config import Config
 from aegisd.links import LinkSigner, dashboard_url
 from aegisd.mail import mailto_recipients, send_mail, smtp_problem
 from aegisd.messages import (
-    TEST_EVENT,
     discord_message,
     email_message,
-    failures,
+    slack_message,
     summarize,
     teams_message,
 )
@@ -62,17 +61,11 @@ SIGNATURE_PREFIX = "sha256="
 FAILED_CASES = 100
 """Failed cases a run event's data lists (``failed`` has the total)."""
 
+_MESSAGES = {"slack": slack_message, "discord": discord_message, "teams": teams_message}
 _CONCURRENCY = 4
 _POLL_S = 1.0
 _MAX_BACKOFF_S = 3600.0
 _ANSWER_CHARS = 200
-_MARKS = {
-    "passed": ":white_check_mark:",
-    "completed": ":white_check_mark:",
-    "failed": ":x:",
-    "error": ":warning:",
-    "cancelled": ":no_entry_sign:",
-}
 
 
 def _events(kind: str, row: Row, data: dict[str, Any], failed: bool) -> list[NewEvent]:
@@ -115,64 +108,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The ``X-Aegis-Signature`` value: ``sha256=`` + hex HMAC-SHA256 of ``timestamp.body``."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return SIGNATURE_PREFIX + digest.hexdigest()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _seconds(duration_ms: int | None) -> str:
-    return "-" if duration_ms is None else f"{duration_ms / 1000:.1f} s"
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def slack_message(event: str, data: dict[str, Any], base_url: str) -> dict[str, Any]:
-    """The event as a Slack incoming-webhook message: ``text`` (the notification) and
-    ``blocks`` (title, counts, error if any, and a link)."""
-    if event == TEST_EVENT:
-        text = f"aegisd test message for webhook {data['webhook_id']}"
-        return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
-    if event.startswith("run."):
-        title = f"Run {data['status']}: {data['suite_name']}"
-        counts = {key: data[key] for key in ("passed", "failed", "skipped", "flaky")}
-        extra = {"browser": data["browser"]}
-        links = f"<{dashboard_url(base_url, 'runs', data['id'])}|Open the run> · "
-        links += f"<{data['report_url']}|report>"
-    else:
-        title = f"Crawl {data['status']}: {data['start_url']}"
-        counts = {
-            "pages": data["pages_crawled"],
-            "broken links": data["broken_links_count"],
-            "console errors": data["console_errors_count"],
-        }
-        extra = {"suite": data["suite_id"] or "none"}
-        links = f"<{dashboard_url(base_url, 'crawls', data['id'])}|Open the crawl>"
-    mark = _MARKS.get(data["status"], ":grey_question:")
-    fields = {**counts, **extra, "duration": _seconds(data["duration"])}
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": _mrkdwn(f"{mark} *{_escape(title)}*")},
-        {
-            "type": "section",
-            "fields": [
-                _mrkdwn(f"*{name.capitalize()}*\n{_escape(str(value))}")
-                for name, value in fields.items()
-            ],
-        },
-    ]
-    if data["error"]:
-        blocks.append({"type": "section", "text": _mrkdwn(f"> {_escape(data['error'][:2000])}")})
-    listed, unlisted = failures(data) if event.startswith("run.") else ([], 0)
-    if listed:
-        lines = [f"• {_escape(f.name)} (`{f.classification or 'unclassified'}`)" for f in listed]
-        lines += [f"… and {unlisted} more"] if unlisted else []
-        blocks.append({"type": "section", "text": _mrkdwn("\n".join(lines)[:2000])})
-    context = f"{links} · `{data['id']}` · {event}"
-    blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
-    summary = ", ".join(f"{value} {name}" for name, value in counts.items())
-    return {"text": f"{mark} {_escape(title)} ({summary})", "blocks": blocks}
 
 
 class WebhookSender:
@@ -338,12 +273,9 @@ class WebhookSender:
 
     def _body(self, delivery: Row) -> bytes:
         event, data, base_url = delivery["event"], delivery["data"], self._config.base_url
-        if delivery["format"] == "slack":
-            message = slack_message(event, data, base_url)
-        elif delivery["format"] == "discord":
-            message = discord_message(summarize(event, data, base_url))
-        elif delivery["format"] == "teams":
-            message = teams_message(summarize(event, data, base_url))
+        draw = _MESSAGES.get(delivery["format"])
+        if draw is not None:
+            message = draw(summarize(event, data, base_url))
         else:
             message = {
                 "id": delivery["event_id"],

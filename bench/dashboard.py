@@ -1,13 +1,14 @@
 """Dashboard benchmark: every page's server time with 10,000 runs in the database.
 
 Seeds 10,000 runs across 10 projects (as ``bench/api.py`` does), a run with 60 case
-results, a crawl of 300 pages with broken links and changes, schedules and a webhook
-with deliveries; starts ``aegisd serve`` in a child process and signs in as a browser
-does. Each page is then asked for ``--requests`` times in turn, one request at a
-time, alternating rounds with the API route that answers the same data as JSON (the
-baseline, measured in the same run). The figures are the page's server time from
-its ``Server-Timing`` header (p50/p95; target p95 < 50 ms) and both client-side
-latencies, with their ratio.
+results whose suite has a history of as many finished runs again (written by the run
+job's own ``record_history``; every case failing now and then, some flaky), a crawl of
+300 pages with broken links and changes, schedules and a webhook with deliveries;
+starts ``aegisd serve`` in a child process and signs in as a browser does. Each page
+is then asked for ``--requests`` times in turn, one request at a time, alternating
+rounds with the API route that answers the same data as JSON (the baseline, measured
+in the same run). The figures are the page's server time from its ``Server-Timing``
+header (p50/p95; target p95 < 50 ms) and both client-side latencies, with their ratio.
 
     .venv/bin/python -m bench.dashboard [--runs 10000] [--requests 40] [--rounds 2]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import re
 import statistics
 import tempfile
@@ -26,13 +28,16 @@ from pathlib import Path
 import aiohttp
 
 from bench.api import seed_runs, start_daemon, wait_healthy
+from runner.triage import CLASSIFICATIONS
 from storage import Database
+from storage.history import record_history
 from storage.webhooks import NewEvent
 from tests.daemon import free_port
 
 P95_TARGET_MS = 50.0
 _CASES = 60
 _PAGES = 300
+_HISTORY_BATCH = 500
 
 
 @dataclass
@@ -87,6 +92,7 @@ def _result(number: int) -> dict[str, object]:
         "screenshot": f"case-{number}-screenshot.png" if failed else None,
         "trace": f"case-{number}-trace.zip" if failed else None,
         "steps": steps,
+        "classification": "regression" if failed else None,
     }
 
 
@@ -111,6 +117,52 @@ def _page(number: int) -> dict[str, object]:
     }
 
 
+def _outcome(number: int, chance: random.Random) -> dict[str, object]:
+    """Case ``number``'s result in one run of the history."""
+    failed = chance.random() < 0.05
+    flaky = not failed and chance.random() < 0.02
+    classification = chance.choice(CLASSIFICATIONS[:4]) if failed else "flaky" if flaky else None
+    return {
+        **_result(number),
+        "status": "failed" if failed else "passed",
+        "flaky": flaky,
+        "duration": chance.randint(200, 2000),
+        "classification": classification,
+    }
+
+
+async def _seed_history(db: Database, project_id: str, runs: int) -> str:
+    """A 60-case suite named as the run page's run's, and ``runs`` finished runs of it in
+    the history; the suite's id."""
+    definitions = [
+        {"name": f"Page loads: /page/{n}", "type": "smoke",
+         "steps": [{"action": "goto", "url": f"/page/{n}"}]}
+        for n in range(_CASES)
+    ]  # fmt: skip
+    suite = await db.create_suite(project_id, None, "bench", "http://127.0.0.1:9/", definitions)
+    chance = random.Random(16)
+    for start in range(0, runs, _HISTORY_BATCH):
+        finished = []
+        for _ in range(min(_HISTORY_BATCH, runs - start)):
+            row = await db.create_run(
+                project_id=project_id, suite_id=suite["id"], suite_name="bench",
+                browser="chromium", base_url="http://127.0.0.1:9/", retries=0, cases=[],
+                trigger="api",
+            )  # fmt: skip
+            results = [_outcome(n, chance) for n in range(_CASES)]
+            failed = sum(result["status"] == "failed" for result in results)
+            finished.append((row["id"], "failed" if failed else "passed", results, failed))
+        async with db.write() as conn:
+            for run_id, status, results, failed in finished:
+                await record_history(conn, run_id, status, results)
+                await conn.execute(
+                    "UPDATE runs SET status = ?, total = ?, passed = ?, failed = ?, duration = 1 "
+                    "WHERE id = ?",
+                    (status, _CASES, _CASES - failed, failed, run_id),
+                )
+    return str(suite["id"])
+
+
 async def _seed_pages(data_dir: Path, runs: int) -> tuple[str, dict[str, str]]:
     """What every page needs; the admin key and the ids of the pages' resources."""
     key, suite_id, run_id = await seed_runs(data_dir, runs)
@@ -126,6 +178,7 @@ async def _seed_pages(data_dir: Path, runs: int) -> tuple[str, dict[str, str]]:
         await db.execute(
             "UPDATE runs SET total = 20, passed = 20 WHERE rowid % 5 != 0",
         )
+        suite_id = await _seed_history(db, project_id, runs)
         await db.finish_run(
             run_id,
             "failed",
@@ -135,6 +188,7 @@ async def _seed_pages(data_dir: Path, runs: int) -> tuple[str, dict[str, str]]:
             failed=_CASES // 10,
             skipped=0,
             flaky=0,
+            classifications={name: 0 for name in CLASSIFICATIONS} | {"regression": _CASES // 10},
         )
         crawl = await db.create_crawl(
             project_id, "full", _PAGES, 3, "http://127.0.0.1:9/", False, {}
@@ -208,6 +262,11 @@ def _pages(ids: dict[str, str], runs: int) -> list[tuple[str, str | None]]:
         (f"/projects/{ids['project']}", f"/v1/runs?project_id={ids['project']}&limit=40"),
         (f"/crawls/{ids['crawl']}", f"/v1/crawls/{ids['crawl']}/pages?limit=100"),
         (f"/suites/{ids['suite']}", f"/v1/suites/{ids['suite']}"),
+        (
+            f"/suites/{ids['suite']}/health",
+            f"/v1/suites/{ids['suite']}/health?sort=flakiness&limit=50",
+        ),
+        (f"/suites/{ids['suite']}/health?runs=1000", None),
         ("/runs", "/v1/runs?limit=25"),
         (f"/runs?project_id={ids['project']}&status=failed", None),
         (f"/runs?page={last_page}", f"/v1/runs?limit=25&page={last_page}"),
@@ -244,7 +303,10 @@ async def _sign_in(session: aiohttp.ClientSession, base: str, key: str) -> None:
 
 async def main(runs: int, requests: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="aegisd-bench-") as tmp:
-        print(f"seeding {runs} runs, a {_PAGES}-page crawl, a run of {_CASES} cases ...")
+        print(
+            f"seeding {runs} runs, a {_PAGES}-page crawl, a run of {_CASES} cases with a "
+            f"history of {runs} runs ..."
+        )
         key, ids = await _seed_pages(Path(tmp), runs)
         port = free_port()
         daemon = start_daemon(tmp, port)

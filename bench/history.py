@@ -146,7 +146,8 @@ async def main(runs: int, cases: int, rounds: int, repeat: int) -> None:
             last_page = (runs - 1) // 20 * 20
             checks: list[tuple[str, Query, Query]] = [
                 ("triage lookup at a run's finish",
-                 lambda: db.previous_outcomes(project, name, BASE, names, FLIP_WINDOW - 1),
+                 lambda: db.latest_outcomes(project, name, names, FLIP_WINDOW - 1, base_url=BASE,
+                                            judged=True),
                  lambda: baseline.previous_outcomes(names)),
                 ("case history, first page",
                  lambda: db.case_history(project, name, names[0], 20, 0),

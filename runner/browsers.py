@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -28,6 +29,7 @@ from playwright.async_api import Error as PlaywrightError
 from pydantic import BaseModel, ConfigDict
 
 from runner.errors import BrowserNotAvailable
+from runner.playback import reason
 
 BrowserName = Literal["chromium", "firefox", "webkit"]
 BROWSER_NAMES: tuple[BrowserName, ...] = ("chromium", "firefox", "webkit")
@@ -40,6 +42,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 _SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome")
+# Playwright's own default for connect() is to wait forever (a silent firewall).
+_CONNECT_TIMEOUT_MS = 30_000
+# Playwright's own (experimental) Selenium Grid support reads this from the environment.
+_SELENIUM_GRID = "SELENIUM_REMOTE_URL"
+# A Playwright server refuses a client of another minor version with this in a box.
+_VERSIONS = re.compile(r"server version: v(\d+\.\d+).*?client version: v(\d+\.\d+)", re.S)
 
 
 class BrowserSettings(BaseModel):
@@ -54,10 +62,12 @@ class BrowserSettings(BaseModel):
     """Run browsers without a window."""
 
     ws_endpoint: str | None = None
-    """``ws://`` address of a Playwright browser server to connect to instead of launching."""
+    """``ws://`` address of a Playwright browser server to connect to instead of launching
+    (every browser type; the server decides which it can run)."""
 
     cdp_endpoint: str | None = None
-    """``http://`` address of a Chromium DevTools endpoint to connect to instead of launching."""
+    """``http://`` or ``ws://`` address of a Chromium DevTools endpoint to connect to instead
+    of launching Chromium."""
 
 
 def find_chromium(settings: BrowserSettings, managed_path: str | None) -> str:
@@ -84,6 +94,28 @@ def _managed_path(browser_type: BrowserType) -> str | None:
         return browser_type.executable_path
     except Exception:  # Playwright raises when it has no build registered for this host
         return None
+
+
+def _connect_problem(error: PlaywrightError) -> str:
+    """Why a connection failed, with a Playwright version mismatch put plainly."""
+    versions = _VERSIONS.search(error.message)
+    if versions is None:
+        return reason(error)
+    server, client = versions.groups()
+    return (
+        f"it runs Playwright {server} and aegisd Playwright {client}; their minor versions "
+        f"must match (e.g. `npx playwright@{client} run-server`)"
+    )
+
+
+def _served_name(browser: Browser) -> str | None:
+    """The type of browser a server really runs.
+
+    ``connect()`` hands back whatever browser a ``launchServer`` server runs, under the
+    type that was asked for; only the protocol's own record says which it is.
+    """
+    name = getattr(browser._impl_obj, "_browser_name", None)
+    return name if isinstance(name, str) else None
 
 
 class Browsers:
@@ -123,13 +155,33 @@ class Browsers:
         browser_type: BrowserType = getattr(self._playwright, name)
         return browser_type
 
+    def remote(self, name: str = "chromium") -> str | None:
+        """Where a remote browser of type ``name`` is reached, in words; ``None``: launched here.
+
+        Besides the two endpoints, ``SELENIUM_REMOTE_URL`` in the environment makes
+        Playwright open each Chromium as a session of that Selenium Grid.
+        """
+        if self.settings.ws_endpoint:
+            return f"the Playwright server at {self.settings.ws_endpoint}"
+        if name != "chromium":
+            return None
+        if self.settings.cdp_endpoint:
+            return f"the Chromium DevTools endpoint at {self.settings.cdp_endpoint}"
+        grid = os.environ.get(_SELENIUM_GRID)
+        return f"the Selenium Grid at {grid}" if grid else None
+
     def check_available(self, name: str) -> None:
-        """Raise ``BrowserNotAvailable`` now if ``name`` could not be launched or reached."""
+        """Raise ``BrowserNotAvailable`` now if ``name`` could not be launched.
+
+        With ``ws_endpoint`` every known type passes: the server decides what it runs, and
+        :meth:`get` raises ``BrowserNotAvailable`` when it cannot reach it or the server
+        runs another browser.
+        """
         browser_type = self._type(name)
         if self.settings.ws_endpoint:
             return
         if name == "chromium":
-            if not self.settings.cdp_endpoint:
+            if self.remote(name) is None:
                 find_chromium(self.settings, _managed_path(browser_type))
             return
         managed = _managed_path(browser_type)
@@ -140,7 +192,10 @@ class Browsers:
             )
 
     async def get(self, name: str = "chromium") -> Browser:
-        """The running browser of type ``name``, launched or reconnected when needed."""
+        """The running browser of type ``name``, launched or reconnected when needed.
+
+        Raises ``BrowserNotAvailable`` when it cannot be launched or reached.
+        """
         self._type(name)
         async with self._locks[name]:
             browser = self._browsers.get(name)
@@ -153,32 +208,65 @@ class Browsers:
 
     async def _start(self, name: str) -> Browser:
         browser_type = self._type(name)
-        settings = self.settings
-        if settings.ws_endpoint:
-            return await browser_type.connect(settings.ws_endpoint)
-        if name == "chromium" and settings.cdp_endpoint:
-            return await browser_type.connect_over_cdp(settings.cdp_endpoint)
-        options: dict[str, Any] = {"headless": settings.headless}
+        settings, remote = self.settings, self.remote(name)
+        try:
+            if settings.ws_endpoint:
+                browser = await browser_type.connect(
+                    settings.ws_endpoint, timeout=_CONNECT_TIMEOUT_MS
+                )
+            elif name == "chromium" and settings.cdp_endpoint:
+                browser = await browser_type.connect_over_cdp(
+                    settings.cdp_endpoint, timeout=_CONNECT_TIMEOUT_MS
+                )
+            else:
+                return await browser_type.launch(**self._launch_options(name))
+        except PlaywrightError as exc:
+            where = f"connect to {remote}" if remote else f"launch {name}"
+            raise BrowserNotAvailable(f"could not {where}: {_connect_problem(exc)}") from exc
+        served = _served_name(browser)
+        if served is not None and served != name:
+            with suppress(PlaywrightError):
+                await browser.close()
+            raise BrowserNotAvailable(
+                f"{remote} runs {served}, not {name}: point browsers.ws_endpoint at a server "
+                f"that runs {name} (`npx playwright run-server` launches what each client asks for)"
+            )
+        return browser
+
+    def _launch_options(self, name: str) -> dict[str, Any]:
+        options: dict[str, Any] = {"headless": self.settings.headless}
         if name == "chromium":
             args = list(CHROMIUM_ARGS)
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 args.append("--no-sandbox")
             options["args"] = args
-            options["executable_path"] = find_chromium(settings, _managed_path(browser_type))
-        return await browser_type.launch(**options)
+            if self.remote(name) is None:  # a Grid session runs the node's own Chrome
+                managed = _managed_path(self._type(name))
+                options["executable_path"] = find_chromium(self.settings, managed)
+        return options
+
+    async def new_context(self, name: str = "chromium", **options: Any) -> BrowserContext:
+        """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``) that
+        the caller closes with :func:`close_context`; :meth:`context` does both."""
+        browser = await self.get(name)
+        return await browser.new_context(**options)
 
     @asynccontextmanager
     async def context(
         self, name: str = "chromium", **options: Any
     ) -> AsyncIterator[BrowserContext]:
         """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``)."""
-        browser = await self.get(name)
-        context = await browser.new_context(**options)
+        context = await self.new_context(name, **options)
         try:
             yield context
         finally:
-            with suppress(Exception):  # the browser died under us; nothing left to close
-                await context.close()
+            await close_context(context)
+
+
+async def close_context(context: BrowserContext) -> None:
+    """Close ``context``; a browser that died under it has nothing left to close."""
+    with suppress(Exception):
+        await context.close()
 
 
 async def new_page(context: BrowserContext) -> Page:

@@ -1,7 +1,8 @@
 """Running a suite's cases in a browser: parallel workers, timeouts, retries, artifacts.
 
 Each case gets its own ``BrowserContext`` (with the run's base URL) from the shared
-:class:`~runner.browsers.Browsers`; up to ``workers`` cases run at once. With a
+:class:`~runner.browsers.Browsers`; up to ``workers`` cases run at once, each worker
+opening its next context while a case runs (:mod:`runner.lanes`). With a
 login, the run logs in once in a context of its own and every case's context
 starts from the storage state (cookies, local storage) it left. A job
 worker creates an :class:`Execution`, awaits :meth:`Execution.run` in a task it
@@ -12,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Literal
 
-from playwright.async_api import BrowserContext, Page, StorageState
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, StorageState
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.browsers import Browsers, new_page
+from runner.browsers import Browsers, close_context, new_page
 from runner.errors import LoginFailed
+from runner.lanes import Lane, Opened
 from runner.login import Login, log_in
 from runner.playback import Playback, reason
 from runner.results import CaseError, CaseResult, CaseStatus, StepResult
@@ -186,13 +190,14 @@ class Execution:
 
         Cancelling the task stops the cases in flight at once and closes their
         contexts before the cancellation propagates. Raises
-        ``BrowserNotAvailable`` when the browser cannot be launched at all.
+        ``BrowserNotAvailable`` when the browser cannot be launched or reached, at
+        the start or (a remote browser gone for good) between cases.
         """
-        self._browsers.check_available(self._browser)
+        await self._browsers.get(self._browser)
         self._artifacts_dir.mkdir(parents=True, exist_ok=True)
         if self._login is not None and any(case.enabled for case in self._cases):
             await self._log_in(self._login)
-        pending = iter(enumerate(self._cases))
+        pending = deque(enumerate(self._cases))
         count = min(self._settings.workers, len(self._cases))
         workers = [asyncio.create_task(self._work(pending)) for _ in range(count)]
         try:
@@ -205,12 +210,42 @@ class Execution:
             await asyncio.gather(*workers, return_exceptions=True)
         return self.results
 
-    async def _work(self, pending: Iterator[tuple[int, Case]]) -> None:
-        for index, case in pending:
-            result = await self._run_case(index, case)
-            self._done[index] = result
-            if self._on_result is not None:
-                await self._on_result(result)
+    async def _work(self, pending: deque[tuple[int, Case]]) -> None:
+        lane = Lane(self._open, self._discard, more=lambda: bool(pending))
+        try:
+            while pending:
+                index, case = pending.popleft()
+                result = await self._run_case(index, case, lane)
+                self._done[index] = result
+                if self._on_result is not None:
+                    await self._on_result(result)
+        finally:
+            await lane.close()
+
+    async def _open(self) -> Opened:
+        """A fresh context for one attempt: the run's base URL and login, tracing, a page."""
+        context = await self._browsers.new_context(
+            self._browser,
+            base_url=self._base_url,
+            storage_state=self._storage_state,
+            viewport=VIEWPORT,
+        )
+        tracing = self._settings.trace != "off"
+        try:
+            if tracing:
+                await context.tracing.start(screenshots=True, snapshots=True)
+            return Opened(context, await new_page(context), tracing)
+        except BaseException:  # cancelled too: the context is nobody else's to close
+            await close_context(context)
+            raise
+
+    async def _discard(self, opened: Opened) -> None:
+        """Drop the trace still being recorded, if any, and close the context."""
+        if opened.tracing:
+            opened.tracing = False
+            with suppress(PlaywrightError):  # the browser is gone: nothing to drop
+                await opened.context.tracing.stop()
+        await close_context(opened.context)
 
     async def _log_in(self, login: Login) -> None:
         """Log in for the whole run: keep the storage state, or why the login failed."""
@@ -240,7 +275,7 @@ class Execution:
                 message = f"login failed: could not open a browser page: {reason(problem)}"
                 self._login_error, self._login_screenshot = CaseError(message=message), None
 
-    async def _run_case(self, index: int, case: Case) -> CaseResult:
+    async def _run_case(self, index: int, case: Case, lane: Lane) -> CaseResult:
         if not case.enabled:
             return _skipped(index, case, DISABLED)
         if self._login_error is not None:
@@ -251,7 +286,7 @@ class Execution:
         attempts = 0
         while True:
             attempts += 1
-            result = await self._attempt(index, case)
+            result = await self._attempt(index, case, lane)
             if result.status == "passed" or attempts > self._retries:
                 break
         return result.model_copy(
@@ -262,37 +297,33 @@ class Execution:
             }
         )
 
-    async def _attempt(self, index: int, case: Case) -> CaseResult:
+    async def _attempt(self, index: int, case: Case, lane: Lane) -> CaseResult:
         """One try of ``case`` in a fresh context; its artifacts replace an earlier try's."""
         ident = _case_id(index, case)
         started = time.monotonic()
         steps: list[StepResult] = []
+        error: CaseError | None
         screenshot = trace = first_status = None
         baselines = {
             shot: path for (owner, shot), path in self._baselines.items() if owner == ident
         }
         screenshots = Screenshots(ident, self._artifacts_dir, baselines)
         try:
-            async with self._browsers.context(
-                self._browser,
-                base_url=self._base_url,
-                storage_state=self._storage_state,
-                viewport=VIEWPORT,
-            ) as context:
-                if self._settings.trace != "off":
-                    await context.tracing.start(screenshots=True, snapshots=True)
-                page = await new_page(context)
-                playback = Playback(
-                    page, step_timeout_s=self._settings.step_timeout_s, screenshots=screenshots
-                )
-                error = await self._play(case, playback, steps)
-                first_status = playback.first_status
-                failed = error is not None
-                screenshot = await self._screenshot(page, f"{ident}-screenshot.png", failed)
-                trace = await self._trace(context, f"{ident}-trace.zip", failed)
+            opened = await lane.take()
         except PlaywrightError as problem:
             error = CaseError(message=f"could not open a browser page: {reason(problem)}")
             steps = [_step_result(case, step, "skipped") for step in range(len(case.steps))]
+        else:
+            playback = Playback(
+                opened.page, step_timeout_s=self._settings.step_timeout_s, screenshots=screenshots
+            )
+            error = await self._play(case, playback, steps)
+            first_status = playback.first_status
+            failed = error is not None
+            screenshot = await self._screenshot(opened.page, f"{ident}-screenshot.png", failed)
+            trace = await self._trace(opened, f"{ident}-trace.zip", failed)
+            # The artifacts are written: the worker goes on while the context closes.
+            await lane.close_behind()
         return CaseResult(
             case_id=ident,
             name=case.name,
@@ -336,14 +367,16 @@ class Execution:
             return None
         return name
 
-    async def _trace(self, context: BrowserContext, name: str, failed: bool) -> str | None:
+    async def _trace(self, opened: Opened, name: str, failed: bool) -> str | None:
+        """Save the trace into ``name`` if the policy keeps it (else it is dropped on close);
+        ``None`` when not kept or the browser took the trace with it."""
         path = self._artifacts_dir / name
         path.unlink(missing_ok=True)
-        if self._settings.trace == "off":
+        if not (opened.tracing and _keep(self._settings.trace, failed)):
             return None
-        keep = _keep(self._settings.trace, failed)
+        opened.tracing = False
         try:
-            await context.tracing.stop(path=path if keep else None)
+            await opened.context.tracing.stop(path=path)
         except PlaywrightError:  # the browser is gone and took the trace with it
             return None
-        return name if keep else None
+        return name

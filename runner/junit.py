@@ -2,7 +2,9 @@
 
 One ``testsuite`` holding one ``testcase`` per case; failed cases carry a
 ``failure`` with the plain-words message, skipped ones a ``skipped`` element.
-Times are seconds.
+A classified case (DESIGN §10) has a ``classification`` property, as Playwright's
+JUnit reporter writes a test's annotations, and a failure says it in its text; the
+suite's properties count each classification. Times are seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from runner.results import CaseResult, RunCounts
+from runner.triage import MEANINGS, counted
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -33,6 +36,9 @@ def _failure_text(result: CaseResult) -> str:
         step = result.steps[result.error.step_index]
         lines.append(f"step {step.index + 1} ({step.action}): {step.description}")
     lines.append(result.error.message if result.error is not None else "failed")
+    if result.classification is not None:
+        meaning = MEANINGS[result.classification]
+        lines.append(f"classification: {result.classification} ({meaning})")
     lines += [f"screenshot: {result.screenshot}"] if result.screenshot else []
     lines += [f"trace: {result.trace}"] if result.trace else []
     return "\n".join(lines)
@@ -46,6 +52,9 @@ def _testcase(suite: ET.Element, suite_name: str, result: CaseResult) -> None:
         classname=_text(suite_name),
         time=_seconds(result.duration),
     )
+    if result.classification is not None:
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="classification", value=result.classification)
     if result.status == "failed":
         message = result.error.message if result.error is not None else "failed"
         action = result.error.action if result.error is not None else None
@@ -82,6 +91,11 @@ def render_junit(
             **totals,
         },
     )
+    classified = {name: count for name, count in counted(results).items() if count}
+    if classified:
+        properties = ET.SubElement(suite, "properties")
+        for name, count in classified.items():
+            ET.SubElement(properties, "property", name=f"classification.{name}", value=str(count))
     for result in results:
         _testcase(suite, suite_name, result)
     ET.indent(root)

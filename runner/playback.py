@@ -92,8 +92,9 @@ class Playback:
     """One case's page: performs its steps in order.
 
     Remembers the last ``goto``'s main response (and the first one's status, in
-    ``first_status``) and collects console errors and uncaught page errors from the
-    moment it is created, as the exported tests do.
+    ``first_status``). A sequence that checks console errors collects them, and
+    uncaught page errors, from its start, as the exported tests do; others leave the
+    console unheard (each listened-to message crosses the driver pipe).
     ``screenshots`` performs the ``expect_screenshot`` steps (a login has none).
     """
 
@@ -108,13 +109,18 @@ class Playback:
         self.first_status: int | None = None
         self._crashed = False
         self._closed = asyncio.Event()
+        self._collecting = False
         self.console_errors: list[str] = []
         page.set_default_timeout(self._timeout_ms)
         page.set_default_navigation_timeout(self._timeout_ms)
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.console_errors.append(error.message))
         page.on("crash", self._on_crash)
         page.on("close", lambda _page: self._closed.set())
+
+    def _collect_console_errors(self) -> None:
+        if not self._collecting:
+            self._collecting = True
+            self.page.on("console", self._on_console)
+            self.page.on("pageerror", lambda error: self.console_errors.append(error.message))
 
     def _on_console(self, message: ConsoleMessage) -> None:
         # Chromium's own favicon request is no error of the page's (exporters skip it too).
@@ -142,7 +148,10 @@ class Playback:
             return None
         browser = self.page.context.browser
         if browser is not None and await _disconnects(browser):
-            return "the browser crashed or was closed (it is relaunched for the next cases)"
+            return (
+                "the browser crashed, was closed or lost its connection "
+                "(the next cases relaunch or reconnect it)"
+            )
         return "the page was closed"
 
     def locate(self, target: Target) -> Locator:
@@ -175,6 +184,8 @@ class Playback:
         (``the case took longer than 30 s``).
         """
         index, started = 0, time.monotonic()
+        if any(isinstance(step, steps.ExpectNoConsoleErrors) for step in sequence):
+            self._collect_console_errors()
         try:
             async with asyncio.timeout(timeout_s):
                 if any(isinstance(step, steps.ExpectPerformance) for step in sequence):

@@ -29,6 +29,17 @@ from runner.results import CaseResult, Classification
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)
 FLIP_WINDOW = 10
 FLIP_THRESHOLD = 3
+MEANINGS: dict[Classification, str] = {
+    "regression": "it passed the last time it ran against this base URL",
+    "persistent": "it failed the last time it ran against this base URL too",
+    "new": "it has no earlier outcome against this base URL",
+    "flaky": (
+        f"it passed on a retry, or its outcome flipped {FLIP_THRESHOLD} times in its last "
+        f"{FLIP_WINDOW} runs"
+    ),
+    "environment": "the site could not be reached: not the case's fault",
+}
+"""What each classification says about a result, in the words reports show on hover."""
 
 # What browsers say when a navigation got no answer at all (Chromium, Firefox, WebKit).
 _NO_ANSWER = re.compile(
@@ -52,6 +63,21 @@ class Triage:
     summary: str | None
     """Set when the site was down for the whole run: at least one case failed, none
     passed, and every failure is ``environment``."""
+
+
+def counted(results: Sequence[CaseResult]) -> dict[Classification, int]:
+    """How many of ``results`` got each classification (every one named, zeros too)."""
+    counts = {name: 0 for name in CLASSIFICATIONS}
+    for result in results:
+        if result.classification is not None:
+            counts[result.classification] += 1
+    return counts
+
+
+def site_was_down(passed: int, failed: int, environment: int) -> bool:
+    """Whether the site was down for a whole run: of its cases that ran (``passed``,
+    ``failed``), at least one failed, none passed, and every failure is ``environment``."""
+    return failed > 0 and passed == 0 and environment == failed
 
 
 def flips(statuses: Sequence[str]) -> int:
@@ -128,9 +154,6 @@ def triage(results: Sequence[CaseResult], previous: Mapping[str, Sequence[str]])
         )
         for result in results
     ]
-    counts = {name: 0 for name in CLASSIFICATIONS}
-    for result in classified:
-        if result.classification is not None:
-            counts[result.classification] += 1
-    whole_run = bool(failed) and len(failed) == len(ran) == counts["environment"]
+    counts = counted(classified)
+    whole_run = site_was_down(len(ran) - len(failed), len(failed), counts["environment"])
     return Triage(classified, counts, _summary(failed, reasons) if whole_run else None)

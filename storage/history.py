@@ -19,6 +19,10 @@ from storage.connection import DatabaseCore, Row
 
 HISTORY_STATUSES = ("passed", "failed")
 _NOT_ENVIRONMENT = "classification IS NOT 'environment'"
+# A case's outcome in one run (case_history h, run_history r), as history pages show it.
+_OUTCOME = (
+    "r.run_id, h.case_id, h.status, h.flaky, h.duration, h.classification, h.base_url, r.created_at"
+)
 
 
 def history_base_url(base_url: str) -> str:
@@ -72,29 +76,49 @@ def _recent_runs(base_url: str | None) -> str:
     )
 
 
+def _outcomes(rows: list[Row]) -> list[Row]:
+    for row in rows:
+        row["flaky"] = bool(row["flaky"])
+    return rows
+
+
 def _params(*values: Any, base_url: str | None) -> tuple[Any, ...]:
     """``values``, then the base URL if one is given (see the queries' ``[AND ...]``)."""
     return (*values, *([history_base_url(base_url)] if base_url is not None else []))
 
 
 class HistoryQueries(DatabaseCore):
-    async def previous_outcomes(
-        self, project_id: str, suite_name: str, base_url: str, case_names: list[str], depth: int
-    ) -> dict[str, list[str]]:
-        """Each named case's last ``depth`` outcomes against ``base_url``, newest first,
-        leaving out those classified ``environment``."""
-        names = json.dumps(sorted(set(case_names)))
+    async def latest_outcomes(
+        self,
+        project_id: str,
+        suite_name: str,
+        case_names: list[str],
+        depth: int,
+        *,
+        base_url: str | None = None,
+        judged: bool = False,
+    ) -> dict[str, list[Row]]:
+        """Each named case's last ``depth`` outcomes (against ``base_url``, if given;
+        ``judged``: leaving out those classified ``environment``), newest first, by case
+        name: the rows of :meth:`case_history`. One query for all the names."""
+        url = " AND base_url = ?" if base_url is not None else ""
+        judging = f" AND {_NOT_ENVIRONMENT}" if judged else ""
         rows = await self.fetchall(
-            "SELECT h.case_name, h.status FROM json_each(?) AS named "
+            f"SELECT h.case_name, {_OUTCOME} FROM json_each(?) AS named "
             "JOIN case_history h ON h.rowid IN (SELECT rowid FROM case_history "
-            "WHERE project_id = ? AND suite_name = ? AND case_name = named.value "
-            f"AND base_url = ? AND {_NOT_ENVIRONMENT} ORDER BY run_seq DESC LIMIT ?) "
+            "WHERE project_id = ? AND suite_name = ? AND case_name = named.value"
+            f"{url}{judging} ORDER BY run_seq DESC LIMIT ?) "
+            "JOIN run_history r ON r.seq = h.run_seq "
             "ORDER BY h.case_name, h.run_seq DESC, h.position DESC",
-            (names, project_id, suite_name, history_base_url(base_url), depth),
+            (
+                json.dumps(sorted(set(case_names))),
+                *_params(project_id, suite_name, base_url=base_url),
+                depth,
+            ),
         )
-        outcomes: dict[str, list[str]] = {}
-        for row in rows:
-            outcomes.setdefault(row["case_name"], []).append(row["status"])
+        outcomes: dict[str, list[Row]] = {}
+        for row in _outcomes(rows):
+            outcomes.setdefault(row.pop("case_name"), []).append(row)
         return outcomes
 
     async def failed_case_names(self, project_id: str, suite_name: str, last_runs: int) -> set[str]:
@@ -120,8 +144,7 @@ class HistoryQueries(DatabaseCore):
         duration, classification, base_url, created_at`` (the run's)."""
         url = " AND h.base_url = ?" if base_url is not None else ""
         rows, total = await self.fetchpage(
-            "r.run_id, h.case_id, h.status, h.flaky, h.duration, h.classification, h.base_url, "
-            "r.created_at",
+            _OUTCOME,
             "FROM case_history h JOIN run_history r ON r.seq = h.run_seq "
             f"WHERE h.project_id = ? AND h.suite_name = ? AND h.case_name = ?{url}",
             _params(project_id, suite_name, case_name, base_url=base_url),
@@ -129,36 +152,51 @@ class HistoryQueries(DatabaseCore):
             limit,
             offset,
         )
-        for row in rows:
-            row["flaky"] = bool(row["flaky"])
-        return rows, total
+        return _outcomes(rows), total
 
-    async def recent_outcomes(
+    async def case_outcomes(
         self, project_id: str, suite_name: str, last_runs: int, *, base_url: str | None = None
-    ) -> list[Row]:
-        """Every case outcome of the suite's last ``last_runs`` runs, oldest first:
-        ``case_name, status, flaky, classification, duration``."""
+    ) -> dict[str, Row]:
+        """Each case's outcomes in the suite's last ``last_runs`` runs, by case name:
+        ``runs``, ``passed``, ``flaky`` (passed on a retry), ``outcomes`` (a letter per
+        run, oldest first: ``p`` passed, ``f`` failed, ``e`` failed as ``environment``)
+        and ``durations`` (ascending)."""
+        # One row per case, not per outcome: a window of 1,000 runs of a 60-case suite
+        # is 60,000 outcomes, too many to build as Python rows on each health request.
+        # group_concat's order is arbitrary, so each letter carries its place.
         rows = await self.fetchall(
-            "SELECT case_name, status, flaky, classification, duration FROM case_history "
-            f"WHERE run_seq IN ({_recent_runs(base_url)}) ORDER BY run_seq, position",
+            "SELECT case_name, COUNT(*) AS runs, SUM(status = 'passed') AS passed, "
+            "SUM(flaky) AS flaky, group_concat(printf('%012d%06d', run_seq, position) || "
+            "CASE WHEN status = 'passed' THEN 'p' WHEN classification IS 'environment' "
+            "THEN 'e' ELSE 'f' END) AS outcomes, group_concat(duration) AS durations "
+            f"FROM case_history WHERE run_seq IN ({_recent_runs(base_url)}) GROUP BY case_name",
             (*_params(project_id, suite_name, base_url=base_url), last_runs),
         )
         for row in rows:
-            row["flaky"] = bool(row["flaky"])
-        return rows
+            row["outcomes"] = "".join(item[-1] for item in sorted(row["outcomes"].split(",")))
+            row["durations"] = sorted(map(int, row["durations"].split(",")))
+        return {row.pop("case_name"): row for row in rows}
 
     async def last_failures(
-        self, project_id: str, suite_name: str, *, base_url: str | None = None
+        self,
+        project_id: str,
+        suite_name: str,
+        case_names: list[str],
+        *,
+        base_url: str | None = None,
     ) -> dict[str, Row]:
-        """Each case's last failure in the whole history, by case name: ``run_id,
-        created_at, classification``."""
+        """Each named case's last failure in the whole history, by case name: ``run_id,
+        created_at, classification`` (cases that never failed left out)."""
         url = " AND base_url = ?" if base_url is not None else ""
         rows = await self.fetchall(
-            # With one max(), SQLite takes the bare column from the row holding it.
-            "SELECT f.case_name, r.run_id, r.created_at, f.classification FROM "
-            "(SELECT case_name, MAX(run_seq) AS run_seq, classification FROM case_history "
-            f"WHERE project_id = ? AND suite_name = ? AND status = 'failed'{url} "
-            "GROUP BY case_name) f JOIN run_history r ON r.seq = f.run_seq",
-            _params(project_id, suite_name, base_url=base_url),
+            "SELECT named.value AS case_name, r.run_id, r.created_at, h.classification "
+            "FROM json_each(?) AS named JOIN case_history h ON h.rowid = (SELECT rowid "
+            "FROM case_history WHERE project_id = ? AND suite_name = ? "
+            f"AND case_name = named.value AND status = 'failed'{url} "
+            "ORDER BY run_seq DESC LIMIT 1) JOIN run_history r ON r.seq = h.run_seq",
+            (
+                json.dumps(sorted(set(case_names))),
+                *_params(project_id, suite_name, base_url=base_url),
+            ),
         )
         return {row.pop("case_name"): row for row in rows}

@@ -58,9 +58,13 @@ async def test_migration_9_keeps_webhooks_and_their_deliveries_and_backfills_his
         ]
         await db.update_webhook(hook["id"], {"format": "teams"})  # allowed now
         assert (await db.get_webhook(hook["id"]))["format"] == "teams"  # type: ignore[index]
-        assert await db.previous_outcomes(
-            project["id"], "Smoke", "http://shop.internal", ["A", "B"], 9
-        ) == {"A": ["failed", "passed"], "B": ["passed"]}
+        latest = await db.latest_outcomes(
+            project["id"], "Smoke", ["A", "B"], 9, base_url="http://shop.internal", judged=True
+        )
+        assert {name: [o["status"] for o in rows] for name, rows in latest.items()} == {
+            "A": ["failed", "passed"],
+            "B": ["passed"],
+        }
         history, total = await db.case_history(project["id"], "Smoke", "A", 10, 0)
         assert total == 2 and [h["run_id"] for h in history] == ["run_old2", "run_old1"]
         run = await db.get_run("run_old2")

@@ -298,6 +298,7 @@ async def run_report(request: web.Request, run_id: str) -> web.Response:
         stylesheet=stylesheet(),
         details=details,
         artifact_href=lambda name: f"artifacts/{name}",
+        notice=row["error"],
     )
     return web.Response(text=html, content_type="text/html")
 

@@ -4,7 +4,10 @@ steps, error, screenshot and trace, live progress while it runs, and its downloa
 The run page is made of panels (:data:`PANELS`) and each case of sections
 (:data:`CASE_SECTIONS`), one template each under ``runs/``: a feature adds one by
 appending to the list. ``runs/_case_badges.html`` holds the badges beside a case's
-name.
+name. The triage shows in the header (the counts per classification, each a filter),
+as a badge on every classified case, as each case's history strip (its last runs
+against the run's base URL, from the history the API's endpoints read), and, for a run
+the site was down for, as one line above its folded cases.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from aiohttp import web
 from aegisd.api import projects, runs, suites
 from aegisd.dashboard.crawls import Panel
 from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, render
+from aegisd.dashboard.views import STRIP_RUNS
 from aegisd.dashboard.visual import run_screenshots
 from aegisd.envelope import PageQuery
 from aegisd.errors import ValidationFailed
 from aegisd.sse import ACTIVE, frame, stream_progress
 from aegisd.state import DB
+from aegisd.triage import site_down
 from runner.results import CaseResult, failures_first
+from runner.triage import CLASSIFICATIONS
 
 pages = PageRouter()
 
@@ -34,6 +40,7 @@ PANELS: list[Panel] = [
 ]
 CASE_SECTIONS: list[str] = [
     "runs/_case_error.html",
+    "runs/_case_history.html",
     "runs/_case_visual.html",
     "runs/_case_steps.html",
     "runs/_case_screenshot.html",
@@ -93,11 +100,21 @@ async def run_page(request: web.Request) -> web.StreamResponse:
     db = request.app[DB]
     results = [CaseResult.model_validate(result) for result in await db.run_results(run_id)]
     shown = request.query.get("status")
+    classified = request.query.get("classification")
     counts = Counter(result.outcome for result in results)
     ordered = failures_first(results)
     if shown in RESULT_FILTERS:
         ordered = [result for result in ordered if result.outcome == shown]
+    if classified in CLASSIFICATIONS:
+        ordered = [result for result in ordered if result.classification == classified]
     siblings = await db.ci_runs(run["ci_run_id"] or run_id)
+    histories = await db.latest_outcomes(
+        run["project_id"],
+        run["suite_name"],
+        [result.name for result in ordered],
+        STRIP_RUNS,
+        base_url=run["base_url"],
+    )
     project = await call(request, projects.get_project, project_id=run["project_id"])
     context: dict[str, Any] = {
         "run": run,
@@ -105,8 +122,11 @@ async def run_page(request: web.Request) -> web.StreamResponse:
         "results": ordered,
         "counts": counts,
         "shown": shown if shown in RESULT_FILTERS else None,
+        "classified": classified if classified in CLASSIFICATIONS else None,
         "filters": RESULT_FILTERS,
         "active": run["status"] in ACTIVE,
+        "site_down": run["status"] == "failed" and site_down(run),
+        "histories": histories,
         "siblings": siblings if len(siblings) > 1 else [],
         "panels": PANELS,
         "case_sections": CASE_SECTIONS,

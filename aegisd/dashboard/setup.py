@@ -25,6 +25,7 @@ from aegisd.dashboard.pages import error_page
 from aegisd.dashboard.sessions import SIGNER, SessionSigner
 from aegisd.errors import MethodNotAllowed, NotFound
 from aegisd.state import CONFIG
+from runner.triage import CLASSIFICATIONS, MEANINGS
 
 _MODULES = (signin, projects, crawls, suites, runs, visual, schedules, webhooks, security)
 _NOT_PAGES = ("/v1/", "/api/v1/", "/healthz", STATIC_PREFIX)
@@ -65,7 +66,15 @@ def setup_dashboard(app: web.Application) -> None:
         auto_reload=False,  # package data: never changes while the daemon runs
     )
     env.filters.update(when=views.when, duration=views.duration)
-    env.globals.update(static=static_url, pass_rate=views.pass_rate)
+    env.globals.update(
+        static=static_url,
+        pass_rate=views.pass_rate,
+        classifications=CLASSIFICATIONS,
+        meanings=MEANINGS,
+        strip_runs=views.STRIP_RUNS,
+        history_strip=views.history_strip,
+        triage_badge=views.triage_badge,
+    )
     for module in _MODULES:
         for route in module.pages.routes:
             app.router.add_route(route.method, route.path, route.handle)

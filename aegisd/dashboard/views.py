@@ -1,4 +1,4 @@
-"""What templates show: times, durations and the pass-rate trend.
+"""What templates show: times, durations, the pass-rate trend and history strips.
 
 Times are written in UTC (``<time>`` elements the page's script shows in the
 viewer's own time zone, UTC on hover); everything from the database or a site is
@@ -7,12 +7,15 @@ escaped by Jinja's autoescaping.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
+from runner.report import triage_badge as _triage_badge
+from runner.results import Classification
 from storage.ids import from_iso
 
 FINAL_RUN = ("passed", "failed", "cancelled", "error")
@@ -26,6 +29,11 @@ def when(value: str | None) -> Markup:
     utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     shown = moment.strftime("%Y-%m-%d %H:%M UTC")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value, utc, shown)
+
+
+def triage_badge(name: Classification, label: str | None = None, href: str | None = None) -> Markup:
+    """A classification's badge, as the run report draws it (its text escaped there)."""
+    return Markup(_triage_badge(name, label, href))
 
 
 def duration(milliseconds: int | None) -> str:
@@ -91,3 +99,50 @@ def trend(runs: Sequence[dict[str, Any]], width: float = 600, height: float = 64
         bar_height = max(2.0, (rate or 0) * height)
         bars.append(Bar(run, number * slot, bar_height, rate))
     return Trend(bars, width, height, max(2.0, slot - 2))
+
+
+STRIP_RUNS = 20
+"""How many of a case's last runs its history strip shows."""
+
+
+def _mark(outcome: dict[str, Any], current: str | None) -> str:
+    """One run's mark: its colour and shape by outcome (``h-passed``, ``h-failed``,
+    ``h-flaky`` for a pass on a retry, ``h-environment`` for the site down), its
+    status and classification on hover, a link to the run."""
+    classification = outcome["classification"]
+    if outcome["status"] == "passed":
+        kind = "flaky" if outcome["flaky"] else "passed"
+        said = "passed on a retry" if outcome["flaky"] else "passed"
+    else:
+        kind = "environment" if classification == "environment" else "failed"
+        said = f"failed, {classification}" if classification else "failed"
+    # A to_iso timestamp, cut rather than parsed: a page holds a thousand of them.
+    created = outcome["created_at"]
+    moment = f"{created[:10]} {created[11:16]} UTC"
+    label = html.escape(
+        f"{said} · {duration(outcome['duration'])} · {moment} · {outcome['run_id']}"
+    )
+    run_id = html.escape(outcome["run_id"])
+    here = ' aria-current="page"' if outcome["run_id"] == current else ""
+    # The title is the mark's hover text and its accessible name.
+    return (
+        f'<a role="listitem" class="run h-{kind}{" current" if here else ""}" '
+        f'href="/runs/{run_id}" title="{label}"{here}></a>'
+    )
+
+
+def history_strip(
+    outcomes: Sequence[dict[str, Any]], current: str | None = None, label: str = "Last runs"
+) -> Markup:
+    """A case's history strip from its outcomes (newest first, as history gives them):
+    a mark per run, oldest left, with how many passed; ``current`` (a run id) is the
+    page's own run. Built here rather than in a macro: a run page has one per case."""
+    if not outcomes:
+        return Markup('<span class="muted sub">no finished runs yet</span>')
+    passed = sum(outcome["status"] == "passed" for outcome in outcomes)
+    marks = "".join(_mark(outcome, current) for outcome in reversed(outcomes))
+    said = html.escape(f"{label}, oldest first: {passed} of {len(outcomes)} passed")
+    return Markup(
+        f'<span class="history"><span class="strip" role="list" aria-label="{said}">{marks}'
+        f'</span><span class="sub nowrap">{passed}/{len(outcomes)} passed</span></span>'
+    )

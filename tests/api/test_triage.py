@@ -48,9 +48,14 @@ def triaged(run: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
 
 
 async def scripted(
-    daemon: Daemon, suite: dict[str, Any], outcomes: dict[str, str], status: str | None = None
+    daemon: Daemon,
+    suite: dict[str, Any],
+    outcomes: dict[str, str],
+    status: str | None = None,
+    classified: dict[str, str] | None = None,
 ) -> str:
-    """A finished run of ``suite``'s cases named in ``outcomes``, written through storage."""
+    """A finished run of ``suite``'s cases named in ``outcomes`` (with the classifications
+    in ``classified``), written through storage."""
     db = daemon.db
     cases = [case for case in await db.suite_cases(suite["id"]) if case["name"] in outcomes]
     row = await db.create_run(
@@ -61,6 +66,7 @@ async def scripted(
         CaseResult(
             case_id=case["id"], name=case["name"], status=outcomes[case["name"]],  # type: ignore[arg-type]
             duration=100, attempts=1, steps=[],
+            classification=(classified or {}).get(case["name"]),  # type: ignore[arg-type]
         ).model_dump(mode="json")
         for case in cases
     ]  # fmt: skip

@@ -238,7 +238,8 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     base_url = daemon.app[CONFIG].base_url
     report = (await daemon.call("GET", f"/runs/{run['id']}")).data["report_url"]
     assert f"<{base_url}/runs/{run['id']}|Open the run> · <{report}|report>" in text
-    assert "*Failed*\n1" in text
+    assert "*Failed*\n1" in text and f"*Base URL*\n{run['base_url']}" in text
+    assert "• About has the right title (`new`)" in text  # the first run: the case is new
     text = check_slack_shape(crawl_message)
     assert crawl_message["text"].startswith(":white_check_mark: Crawl completed:")
     assert f"<{base_url}/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text

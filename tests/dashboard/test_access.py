@@ -42,6 +42,7 @@ def pages_of(ids: dict[str, str]) -> list[str]:
         f"/projects/{ids['project']}",
         f"/projects/{ids['project']}/edit",
         f"/suites/{ids['suite']}",
+        f"/suites/{ids['suite']}/health",
         "/runs",
         f"/runs/{ids['run']}",
         "/schedules",

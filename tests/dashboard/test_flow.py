@@ -68,7 +68,7 @@ async def test_a_person_from_sign_in_to_sign_out(
         first = tab.locator("details.case").first
         await expect(first.locator("summary .badge").first).to_have_text("failed")
         # Its triage: the suite's first run, so the case is new.
-        await expect(first.locator("summary .badge.s-type")).to_have_text("new")
+        await expect(first.locator("summary .badge.triage")).to_have_text("new")
         await expect(first.locator("summary .name")).to_have_text("Page loads: /about")
         await expect(first.locator(".s-step-failed")).to_contain_text('expect title "About us"')
         await expect(first.locator(".error-box")).to_contain_text("About (renamed)")

@@ -365,7 +365,8 @@ async def test_browser_crash_fails_the_running_case_and_the_rest_continue(
 
     assert crashed.status == "failed" and crashed.error is not None
     assert crashed.error.message == (
-        "the browser crashed or was closed (it is relaunched for the next cases)"
+        "the browser crashed, was closed or lost its connection "
+        "(the next cases relaunch or reconnect it)"
     )
     assert (crashed.error.step_index, crashed.screenshot, crashed.trace) == (0, None, None)
     assert after.status == "passed"

@@ -166,3 +166,102 @@ async def test_html_report_shows_everything_escaped_with_screenshots(
             "rgba(0, 0, 0, 0)",
             "transparent",
         )
+
+
+def _classified(run: Run) -> list[CaseResult]:
+    """The run's results triaged: its failure a regression, a flaky pass, and a failure
+    named ``<b>`` the site was down for."""
+    home, failed, skipped = run.results
+    unreachable = CaseError(
+        message="could not load /: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:1/",
+        step_index=0,
+        action="goto",
+    )
+    down = failed.model_copy(
+        update={"name": "<b>down</b>", "error": unreachable, "classification": "environment"}
+    )
+    return [
+        home,
+        failed.model_copy(update={"classification": "regression"}),
+        skipped,
+        _flaky_with_noise().model_copy(update={"classification": "flaky"}),
+        down,
+    ]
+
+
+def test_junit_carries_each_classification(run: Run) -> None:
+    root = ET.fromstring(render_junit(_classified(run), suite_name="Shop").encode())
+
+    [suite] = list(root)
+    counted = {p.attrib["name"]: p.attrib["value"] for p in suite.findall("properties/property")}
+    assert counted == {
+        "classification.regression": "1",
+        "classification.flaky": "1",
+        "classification.environment": "1",
+    }
+    by_name = {case.attrib["name"]: case for case in suite.findall("testcase")}
+    classes = {
+        name: [p.attrib for p in case.findall("properties/property")]
+        for name, case in by_name.items()
+    }
+    assert classes == {
+        "home": [],
+        HOSTILE_NAME: [{"name": "classification", "value": "regression"}],
+        "later": [],
+        "noisy\ufffd[31m name\ufffd": [{"name": "classification", "value": "flaky"}],
+        "<b>down</b>": [{"name": "classification", "value": "environment"}],
+    }
+    failure = by_name[HOSTILE_NAME].find("failure")
+    assert failure is not None and failure.text is not None
+    assert (
+        "\nclassification: regression (it passed the last time it ran against this base URL)\n"
+        in failure.text
+    )
+    # Properties come first in a testcase, as junit.xsd orders a testsuite's.
+    assert [child.tag for child in by_name[HOSTILE_NAME]] == ["properties", "failure"]
+
+
+async def test_html_report_shows_classifications_and_a_site_down_run(
+    run: Run, browsers: Browsers
+) -> None:
+    results = _classified(run)
+    down_only = [results[4], results[2]]
+    notice = "site unreachable: net::ERR_CONNECTION_REFUSED (1 cases could not load their page)"
+    pages = [
+        render_report(results, title="Triaged", artifacts_dir=run.artifacts_dir,
+                      stylesheet=stylesheet(), notice=None),
+        render_report(down_only, title="Down", artifacts_dir=run.artifacts_dir,
+                      stylesheet=stylesheet(), notice=notice),
+    ]  # fmt: skip
+    async with browsers.context() as context:
+        page = await context.new_page()
+        await page.set_content(pages[0])
+        counts = page.locator(".triage-counts .badge")
+        assert await counts.all_inner_texts() == ["1 regression", "1 flaky", "1 environment"]
+        cases = page.locator("details.case")
+        badges = await cases.evaluate_all(
+            "(cases) => cases.map((c) => [...c.querySelectorAll('summary .badge')]"
+            ".map((b) => b.textContent))"
+        )
+        assert badges == [
+            ["failed", "regression"], ["failed", "environment"], ["flaky", "flaky"],
+            ["passed"], ["skipped"],
+        ]  # fmt: skip
+        regression = cases.first.locator(".badge.triage")
+        assert await regression.get_attribute("title") == (
+            "regression: it passed the last time it ran against this base URL"
+        )
+        assert await page.locator(".site-down").count() == 0
+        # The dashboard's look: a colour and glyph of its own per classification.
+        looks = await page.locator("summary .badge.triage").evaluate_all(
+            "(bs) => bs.map((b) => [getComputedStyle(b).color,"
+            " getComputedStyle(b, '::before').content])"
+        )
+        assert len({colour for colour, _ in looks}) == len({glyph for _, glyph in looks}) == 3
+
+        # The site was down: one line says so, and the cases are folded.
+        await page.set_content(pages[1])
+        said = await page.locator(".site-down").inner_text()
+        assert " ".join(said.split()) == f"site down {notice}"
+        assert await page.evaluate("document.querySelector('b')") is None  # the name escaped
+        assert await page.locator("details.case[open]").count() == 0

@@ -22,6 +22,7 @@ bench: $(VENV)/.test chromium node_modules/.installed
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.history
+	$(BIN)/python -m bench.visual
 	$(BIN)/python -m bench.dashboard
 
 $(BIN)/python:

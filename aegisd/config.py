@@ -168,6 +168,11 @@ class Config(_Table):
         """Where a run's screenshots and traces live."""
         return self.storage.data_dir / "artifacts" / run_id
 
+    def baselines_dir(self, project_id: str, suite_id: str | None = None) -> Path:
+        """Where a project's (or one of its suites') baseline screenshots live."""
+        project = self.storage.data_dir / "baselines" / project_id
+        return project if suite_id is None else project / suite_id
+
     @property
     def base_url(self) -> str:
         """Where clients reach the daemon, without a trailing slash."""

@@ -7,6 +7,7 @@ import asyncio
 from functools import partial
 from typing import Any
 
+from aegisd.api.projects import CrawlDefaults
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.progress import Progress
@@ -142,10 +143,16 @@ class CrawlJobs:
         if project is None:  # deleted while crawling
             return None
         phase("generating")
-        submit_post_forms = bool(project["settings"].get("submit_post_forms", False))
         # CPU-bound on a large crawl: off the event loop, so the API keeps answering.
+        settings = CrawlDefaults.model_validate(project["settings"])
         generated = await asyncio.to_thread(
-            partial(generate, pages, project["base_url"], submit_post_forms=submit_post_forms)
+            partial(
+                generate,
+                pages,
+                project["base_url"],
+                submit_post_forms=settings.submit_post_forms,
+                visual_checks=settings.visual_checks,
+            )
         )
         if not generated.cases:
             phase("done")

@@ -71,7 +71,7 @@ def _operation(endpoint: Endpoint, defs: dict[str, Any]) -> dict[str, Any]:
     }
     if endpoint.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not endpoint.body_optional,
             "content": {"application/json": {"schema": _schema(endpoint.body, defs)}},
         }
     response_type = _response_type(endpoint)

@@ -1,8 +1,9 @@
 """Declaring endpoints: the route table every handler, the auth check and OpenAPI share.
 
 A handler is ``async def f(request, <path params>, query: QueryModel, body: BodyModel)
--> ReturnType``. The router reads the signature: path parameters, the query model
-and the body model are parsed and validated before the call; the return value is
+-> ReturnType`` (``body: BodyModel | None`` when the body may be left out). The
+router reads the signature: path parameters, the query model and the body model
+are parsed and validated before the call; the return value is
 wrapped in the envelope (a :class:`Page` adds ``pagination``; a ``web.StreamResponse``
 is sent as it is). The same declarations generate ``/v1/openapi.json``.
 """
@@ -59,6 +60,7 @@ class Endpoint:
     cached_on: str | None
     query: type[BaseModel] | None
     body: type[BaseModel] | None
+    body_optional: bool
     returns: Any
 
     @property
@@ -147,16 +149,21 @@ class Endpoint:
             except ValidationError as exc:
                 raise ValidationFailed.from_pydantic(exc) from None
         if self.body is not None:
-            arguments["body"] = await read_body(request, self.body)
+            arguments["body"] = await read_body(request, self.body, required=not self.body_optional)
         return arguments
 
 
-async def read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    """The request's JSON body validated by ``model``; 400/413 errors otherwise."""
+async def read_body(
+    request: web.Request, model: type[BaseModel], *, required: bool = True
+) -> BaseModel | None:
+    """The request's JSON body validated by ``model`` (None when there is none and it
+    is not ``required``); 400/413 errors otherwise."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES} bytes") from None
+    if not raw and not required:
+        return None
     if not raw:
         raise BadRequest("request body is required: send a JSON object")
     if request.content_type != "application/json":
@@ -203,6 +210,9 @@ class Router:
         def declare(func: HandlerFunc) -> HandlerFunc:
             hints = typing.get_type_hints(func)
             parameters = inspect.signature(func).parameters
+            body = hints.get("body") if "body" in parameters else None
+            body_types = [part for part in typing.get_args(body) if part is not type(None)]
+            body_optional = len(body_types) == 1  # ``Model | None``
             needed: Scope = scope or ("read" if method == "GET" else "write")
             self.endpoints.append(
                 Endpoint(
@@ -218,7 +228,8 @@ class Router:
                     shareable=shareable,
                     cached_on=cached_on,
                     query=hints["query"] if "query" in parameters else None,
-                    body=hints["body"] if "body" in parameters else None,
+                    body=body_types[0] if body_optional else body,
+                    body_optional=body_optional,
                     returns=hints.get("return"),
                 )
             )

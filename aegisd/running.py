@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 
+from aegisd.baselines import baselines_for_run, record_new
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.links import LinkSigner
@@ -70,6 +71,7 @@ class RunJobs:
         finished: list[CaseResult] = []
 
         async def on_result(result: CaseResult) -> None:
+            await record_new(self.db, self.config, row, result)
             await self.db.add_run_result(
                 run_id, positions[result.case_id], result.model_dump(mode="json")
             )
@@ -87,6 +89,7 @@ class RunJobs:
             retries=row["retries"],
             on_result=on_result,
             login=stored_login(project["settings"]) if project else None,
+            baselines=await baselines_for_run(self.db, self.config, row),
         )
         self._executions[run_id] = execution
         self.progress.publish(run_id, "run_progress", _counts(row, finished))
@@ -124,6 +127,7 @@ class RunJobs:
             skipped=counts.skipped,
             flaky=counts.flaky,
             classifications=triaged.counts,
+            visual_diffs=counts.visual_diffs,
             # A run the site was down for says so in one line, beside its failed cases.
             error=error if error is not None else triaged.summary,
             **fields,

@@ -117,9 +117,11 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         browsers.check_available(options.browser)
         host = urlsplit(options.url).netloc
         # The project's login is what the crawl and the run log in with.
-        settings = {"login": options.login.model_dump(mode="json")} if options.login else {}
+        login = {"login": options.login.model_dump(mode="json")} if options.login else {}
+        # A scan's project is new each time: it would only ever record baselines.
+        settings = {**login, "visual_checks": False}
         project = await db.create_project(f"scan {host}", options.url, None, settings)
-        crawl_options = {**settings, "audits": list(AUDIT_CATEGORIES)}
+        crawl_options = {**login, "audits": list(AUDIT_CATEGORIES)}
         await db.create_crawl(
             project["id"], "full", options.max_pages, options.depth, options.url, True,
             crawl_options,

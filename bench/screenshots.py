@@ -2,10 +2,10 @@
 
 Serves a small demo shop, starts aegisd in this process on a fresh data dir,
 crawls the shop, runs the generated suite, breaks the shop (a title changed, a
-page gone, a JavaScript error, a heading lost; an image's missing alt text added)
-and crawls and runs again; adds schedules and a webhook; then signs in with
-Chromium and writes ``docs/screenshots/*.png`` at 1280 px and, for three pages,
-at 390 px. Retake them after a change to the looks:
+page gone, a JavaScript error, a heading lost, a banner on the home page; an
+image's missing alt text added) and crawls and runs again; adds schedules and a
+webhook; then signs in with Chromium and writes ``docs/screenshots/*.png`` at
+1280 px and, for three pages, at 390 px. Retake them after a change to the looks:
 
     .venv/bin/python -m bench.screenshots [--out docs/screenshots]
 """
@@ -73,8 +73,15 @@ def shop_pages() -> dict[str, str]:
 
 
 def break_shop(site: Site) -> None:
-    """A changed title, a page gone, a new JavaScript error and a heading lost; the tent's
-    picture gets its alt text (a finding fixed)."""
+    """A changed title, a page gone, a new JavaScript error, a heading lost and a new
+    banner (which only the home page's screenshot check sees); the tent's picture gets
+    its alt text (a finding fixed)."""
+    site.pages["/"] = site.pages["/"].replace(
+        "<p>Gear for the trail.</p>",
+        "<p>Gear for the trail.</p>"
+        '<p style="background:#1d4ed8;color:#fff;padding:16px 24px;font-size:24px">'
+        "<strong>Summer sale: 20% off every tent</strong></p>",
+    )
     site.pages["/about"] = (
         site.pages["/about"]
         .replace("<h1>About Acme</h1>", "")
@@ -180,6 +187,18 @@ async def shoot(page: Page, out: Path, name: str, path: str, base: str) -> None:
     print(f"  {name}.png  {path}")
 
 
+async def shoot_visual(page: Page, out: Path, run_url: str) -> None:
+    """The case of a run whose screenshot differs: side by side, then with the slider."""
+    await page.goto(run_url)
+    case = page.locator("details.case", has=page.locator("[data-compare]")).first
+    await case.locator(".visual-panels img").last.evaluate("(image) => image.decode()")
+    await case.screenshot(path=str(out / "visual.png"))
+    await case.get_by_role("button", name="Slider").click()
+    await case.get_by_role("slider").fill("40")
+    await case.locator("[data-compare]").screenshot(path=str(out / "visual-slider.png"))
+    print("  visual.png, visual-slider.png")
+
+
 async def take(out: Path) -> None:
 
     async def ok(_: web.Request) -> web.Response:
@@ -239,6 +258,10 @@ async def take(out: Path) -> None:
                     await tab.get_by_label("Scope").select_option("write")
                     await tab.get_by_role("button", name="Generate API key").click()
                     await tab.screenshot(path=str(out / "security.png"))
+                    await shoot_visual(tab, out, f"{base}/runs/{ids['run']}")
+                    await tab.goto(f"{base}/suites/{ids['suite']}")
+                    await tab.locator("#baselines").screenshot(path=str(out / "baselines.png"))
+                    print("  baselines.png")
                     cookies = await context.cookies()
                 async with browsers.context(viewport=PHONE, is_mobile=True) as phone:
                     await phone.add_cookies(cookies)  # type: ignore[arg-type]
@@ -249,6 +272,11 @@ async def take(out: Path) -> None:
                     await tab.locator("#audits details.rule summary").first.click()
                     await tab.screenshot(path=str(out / "crawl-audits-390.png"))
                     print("  crawl-audits-390.png")
+                    await tab.goto(f"{base}/runs/{ids['run']}")
+                    await tab.locator("[data-compare]").first.screenshot(
+                        path=str(out / "visual-390.png")
+                    )
+                    print("  visual-390.png")
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ type, each group in crawl order:
   status, its title and its main heading (by role and exact name, with its level
   when another heading has the same name), its performance budgets and no new
   accessibility violations (``crawler.audit_cases``), and no console errors when
-  the crawl saw none there.
+  the crawl saw none there; with ``visual_checks``, end with a screenshot of the
+  viewport, masking what the crawl found changing from load to load
+  (``crawler.dynamic``).
 - ``navigation`` (``Navigate: / → About``): go to a page, click a link, expect the
   path (and query) the crawl landed on, after redirects. At most
   ``MAX_LINKS_PER_PAGE`` per page, and a link (same name, same destination) found
@@ -60,12 +62,14 @@ from runner.steps import (
     CaseType,
     Click,
     ExpectNoConsoleErrors,
+    ExpectScreenshot,
     ExpectStatus,
     ExpectTitle,
     ExpectUrl,
     ExpectVisible,
     Goto,
     Step,
+    Target,
     quoted,
     url_path,
 )
@@ -101,12 +105,18 @@ def suite_name(base_url: str) -> str:
 
 
 def generate(
-    pages: Sequence[PageResult], base_url: str, *, submit_post_forms: bool = False
+    pages: Sequence[PageResult],
+    base_url: str,
+    *,
+    submit_post_forms: bool = False,
+    visual_checks: bool = False,
 ) -> GeneratedSuite:
     """Test cases for the crawled ``pages`` of the site at ``base_url`` (see the module doc);
-    simple POST forms are submitted only with ``submit_post_forms``."""
+    simple POST forms are submitted only with ``submit_post_forms``; ``visual_checks``
+    ends each page's case with a screenshot check (the daemon passes the project's
+    ``settings.visual_checks``, true unless turned off)."""
     site = _Site(pages, base_url)
-    made = [_page_case(site, page) for page in site.pages]
+    made = [_page_case(site, page, visual_checks) for page in site.pages]
     made += _navigation_cases(site)
     made += _form_cases(site, submit_post_forms)
     cases = _uniquely_named([case for case, _ in made])
@@ -119,10 +129,17 @@ def generate(
 
 
 def generate_suite(
-    pages: Sequence[PageResult], base_url: str, *, submit_post_forms: bool = False
+    pages: Sequence[PageResult],
+    base_url: str,
+    *,
+    submit_post_forms: bool = False,
+    visual_checks: bool = False,
 ) -> list[Case]:
     """The cases ``generate`` makes, without the notes."""
-    return generate(pages, base_url, submit_post_forms=submit_post_forms).cases
+    suite = generate(
+        pages, base_url, submit_post_forms=submit_post_forms, visual_checks=visual_checks
+    )
+    return suite.cases
 
 
 _Made = tuple[Case, str]
@@ -207,7 +224,7 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_NAME_PART else text[: _MAX_NAME_PART - 1] + "…"
 
 
-def _page_case(site: _Site, page: PageResult) -> _Made:
+def _page_case(site: _Site, page: PageResult, visual_checks: bool) -> _Made:
     assert page.status is not None  # only loaded pages get here
     path = url_path(page.url)
     steps: list[Step] = [_goto(page), ExpectStatus(action="expect_status", status=page.status)]
@@ -227,8 +244,19 @@ def _page_case(site: _Site, page: PageResult) -> _Made:
         site.leave_out(
             page, LeftOut(what="no console errors", reason="console_errors", detail=detail)
         )
+    if visual_checks:
+        steps += _screenshot(page)
     why = f"{path} answered {page.status} with an HTML page"
     return _case(f"Page loads: {_short(path)}", "smoke", steps), why
+
+
+def _screenshot(page: PageResult) -> list[Step]:
+    """The page as it looks, what changes from load to load masked; nothing when there
+    is too much of that to mask."""
+    if page.dynamic is None:
+        return []
+    mask = [Target(css=selector) for selector in page.dynamic]
+    return [ExpectScreenshot(action="expect_screenshot", name="page", mask=mask)]
 
 
 def _navigation_cases(site: _Site) -> list[_Made]:

@@ -358,6 +358,11 @@ class PageResult(BaseModel):
     unlocated: list[Unlocated] = Field(default_factory=list)
     """Elements no verified locator was found for (see ``crawler.locators``)."""
 
+    dynamic: list[str] | None = Field(default_factory=list)
+    """CSS selectors of what looks different on every load (``crawler.dynamic``):
+    elements showing volatile text, then media, canvases and frames; ``None`` when
+    too many elements show volatile text to mask them."""
+
     audits: PageAudits | None = None
     """What the audits found; ``None`` for pages not audited (not HTML, not 2xx, not loaded,
     or every category turned off)."""

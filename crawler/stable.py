@@ -16,7 +16,7 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_VOLATILE = re.compile(
+VOLATILE_TEXT = re.compile(
     r"\d{1,2}:\d{2}"  # a time of day
     r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"  # a numeric date
     rf"|\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?![a-z])"  # a date
@@ -25,10 +25,12 @@ _VOLATILE = re.compile(
     r"|\b\d+\s+(?:second|minute|hour|day|week|month|year)s?\s+ago\b|\bjust now\b",
     re.IGNORECASE,
 )
+"""Text that looks like it changes from one load to the next. The pattern reads the
+same in Python and JavaScript (the browser runs it too, ``crawler.dynamic``)."""
 
 
 def is_stable_text(text: str | None) -> TypeGuard[str]:
     """Whether ``text`` can be asserted: not empty, not cut short, not likely to change."""
     if not text:
         return False
-    return len(text) < LIMITS["text"] and _VOLATILE.search(text) is None
+    return len(text) < LIMITS["text"] and VOLATILE_TEXT.search(text) is None

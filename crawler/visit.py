@@ -27,6 +27,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from crawler.analysis import PageAnalysis, analyse_page
 from crawler.audits.audit import audit_page
 from crawler.audits.models import AuditCategory, PageAudits
+from crawler.dynamic import find_dynamic
 from crawler.errors import BrowserFailed
 from crawler.locators import verify_targets
 from crawler.models import FailedRequest, PageResult
@@ -55,6 +56,7 @@ class PageVisit:
     analysis: PageAnalysis | None
     console_errors: list[str]
     failed_requests: list[FailedRequest]
+    dynamic: list[str] | None = field(default_factory=list)
     audits: PageAudits | None = None
 
     @property
@@ -84,6 +86,7 @@ class PageVisit:
             truncated=analysis.truncated if analysis else False,
             error=self.error,
             unlocated=analysis.unlocated if analysis else [],
+            dynamic=self.dynamic,
             audits=self.audits,
         )
 
@@ -235,13 +238,15 @@ async def _load(
     document = watch.document
     content_type = _mime_type(document)
     html = document is not None and not download and content_type in (*HTML_TYPES, None)
-    analysis = None
+    analysis: PageAnalysis | None = None
+    dynamic: list[str] | None = []
     audits: PageAudits | None = None
     if html and error is None and categories and document is not None and document.ok:
         audits = await audit_page(watch.page, document, categories, timeout_s=timeout_s)
     if html:
         try:
             analysis = await asyncio.wait_for(analyse_page(watch.page, origin), timeout_s)
+            dynamic = await asyncio.wait_for(find_dynamic(watch.page), timeout_s)
         except TimeoutError:
             error = error or f"the page could not be analysed within {timeout_s:g} s"
         except PlaywrightError as exc:
@@ -272,6 +277,7 @@ async def _load(
             watch.failed_requests if html else [],
             key=lambda f: (f.url, f.status or 0, f.error or ""),
         ),
+        dynamic=dynamic,
         audits=audits,
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Literal
@@ -29,10 +29,13 @@ from runner.lanes import Lane, Opened
 from runner.login import Login, log_in
 from runner.playback import Playback, reason
 from runner.results import CaseError, CaseResult, CaseStatus, StepResult
+from runner.screenshots import VIEWPORT, Screenshots
 from runner.steps import Case, describe
 
 ArtifactMode = Literal["off", "on-failure", "on"]
 OnResult = Callable[[CaseResult], Awaitable[None]]
+Baselines = Mapping[tuple[str, str], Path]
+"""Baseline screenshot files by (case id, screenshot name)."""
 
 DISABLED = "the case is disabled"
 NOT_RUN = "the run stopped before this case finished"
@@ -137,6 +140,11 @@ class Execution:
     tried up to ``1 + retries`` times; when it keeps failing, every enabled case
     fails with its message (``login failed at step 2 (click): ...``) and its
     screenshot, ``login-screenshot.png``, without running a step.
+
+    Cases run in a :data:`~runner.screenshots.VIEWPORT` of their own size.
+    ``expect_screenshot`` steps compare with the files of ``baselines``; a result's
+    ``visual`` says how each came out, and a ``new`` one's ``actual`` file (in
+    ``artifacts_dir``) is for the caller to keep as the baseline.
     """
 
     def __init__(
@@ -151,6 +159,7 @@ class Execution:
         retries: int | None = None,
         on_result: OnResult | None = None,
         login: Login | None = None,
+        baselines: Baselines | None = None,
     ) -> None:
         self._browsers = browsers
         self._cases = list(cases)
@@ -161,6 +170,7 @@ class Execution:
         self._retries = settings.retries if retries is None else retries
         self._on_result = on_result
         self._login = login
+        self._baselines = baselines or {}
         self._done: dict[int, CaseResult] = {}
         self._storage_state: StorageState | None = None
         self._login_error: CaseError | None = None
@@ -215,7 +225,10 @@ class Execution:
     async def _open(self) -> Opened:
         """A fresh context for one attempt: the run's base URL and login, tracing, a page."""
         context = await self._browsers.new_context(
-            self._browser, base_url=self._base_url, storage_state=self._storage_state
+            self._browser,
+            base_url=self._base_url,
+            storage_state=self._storage_state,
+            viewport=VIEWPORT,
         )
         tracing = self._settings.trace != "off"
         try:
@@ -291,13 +304,19 @@ class Execution:
         steps: list[StepResult] = []
         error: CaseError | None
         screenshot = trace = first_status = None
+        baselines = {
+            shot: path for (owner, shot), path in self._baselines.items() if owner == ident
+        }
+        screenshots = Screenshots(ident, self._artifacts_dir, baselines)
         try:
             opened = await lane.take()
         except PlaywrightError as problem:
             error = CaseError(message=f"could not open a browser page: {reason(problem)}")
             steps = [_step_result(case, step, "skipped") for step in range(len(case.steps))]
         else:
-            playback = Playback(opened.page, step_timeout_s=self._settings.step_timeout_s)
+            playback = Playback(
+                opened.page, step_timeout_s=self._settings.step_timeout_s, screenshots=screenshots
+            )
             error = await self._play(case, playback, steps)
             first_status = playback.first_status
             failed = error is not None
@@ -316,6 +335,7 @@ class Execution:
             trace=trace,
             steps=steps,
             first_status=first_status,
+            visual=screenshots.checks,
         )
 
     async def _play(

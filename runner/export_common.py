@@ -1,9 +1,12 @@
 """What the TypeScript and Python exporters share: the step-to-Playwright table and the writer.
 
 A suite becomes one test file: every case one test named after it, every step one
-line of Playwright code. A project's login becomes a hook that performs its steps,
-written the same way, on the test's page before every test. The Playwright calls
-are named once here, in TypeScript spelling; the Python writer derives
+line of Playwright code. A case's screenshots are named by the case's folder
+(:func:`screenshot_dirs`) and the screenshot's name, e.g.
+``['page-loads-about', 'page.png']``, the same in both languages. A project's
+login becomes a hook that performs its steps, written the same way, on the
+test's page before every test. The Playwright calls are named once here, in
+TypeScript spelling; the Python writer derives
 ``get_by_role`` from ``getByRole``. Each language's module supplies its syntax
 (string literals, calls, statements) and the few lines that have no common shape
 (navigation responses, URL checks, console errors, the file, test and hook frames).
@@ -28,6 +31,7 @@ from runner.steps import (
     ExpectNoA11yViolations,
     ExpectNoConsoleErrors,
     ExpectPerformance,
+    ExpectScreenshot,
     ExpectStatus,
     ExpectText,
     ExpectTitle,
@@ -70,6 +74,7 @@ _MATCHERS = {
     "expect_text": "toContainText",
 }
 _SIMPLE_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_MAX_DIR = 60
 
 
 class ExportedFile(BaseModel):
@@ -130,6 +135,13 @@ def unique(names: Iterable[str], numbered: Callable[[str, int], str]) -> list[st
         seen.add(candidate)
         result.append(candidate)
     return result
+
+
+def screenshot_dirs(cases: Sequence[Case]) -> list[str]:
+    """Each case's folder for its screenshots in an export: its name as words joined
+    by ``-`` (made distinct with ``-2``, ``-3``...)."""
+    names = (slug(case.name, "-")[:_MAX_DIR].rstrip("-") or "case" for case in cases)
+    return unique(names, lambda name, number: f"{name}-{number}")
 
 
 def _target_options(target: Target) -> list[Option]:
@@ -233,6 +245,10 @@ class SuiteWriter(ABC):
         """Wait until the page's path and query satisfy ``step``."""
 
     @abstractmethod
+    def expect_screenshot(self, step: ExpectScreenshot, path: list[str]) -> str:
+        """Compare the page with the baseline at ``path`` (folder and file name)."""
+
+    @abstractmethod
     def test_names(self, cases: Sequence[Case]) -> list[str]:
         """Distinct test names for ``cases``, in order."""
 
@@ -246,9 +262,10 @@ class SuiteWriter(ABC):
 
     @abstractmethod
     def document(
-        self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
+        self, suite_name: str, base_url: str | None, tests: list[list[str]], steps: list[Step]
     ) -> str:
-        """The whole file around ``tests``; ``steps`` are all the suite's steps."""
+        """The whole file around ``tests``; ``steps`` are all the suite's steps; without
+        ``base_url``, the configuration beside the file gives it."""
 
     # Shared
 
@@ -257,13 +274,16 @@ class SuiteWriter(ABC):
         return self.file_pattern.format(slug(suite_name, self.separator) or "suite")
 
     def export(
-        self, name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+        self, name: str, base_url: str | None, cases: Sequence[Case], login: Login | None = None
     ) -> ExportedFile:
-        """The suite ``name`` of ``cases`` as a test file against ``base_url``; with
-        ``login``, its steps run before every test."""
+        """The suite ``name`` of ``cases`` as a test file against ``base_url`` (``None``:
+        the configuration beside the file gives it); with ``login``, its steps run
+        before every test."""
         tests = [
-            self.test(test_name, case, self._body(case.steps))
-            for test_name, case in zip(self.test_names(cases), cases, strict=True)
+            self.test(test_name, case, self._body(case.steps, folder))
+            for test_name, case, folder in zip(
+                self.test_names(cases), cases, screenshot_dirs(cases), strict=True
+            )
         ]
         steps = [step for case in cases for step in case.steps]
         if login is not None:
@@ -272,7 +292,7 @@ class SuiteWriter(ABC):
         code = self.document(name, base_url, tests, steps)
         return ExportedFile(filename=self.filename(name), language=self.language, code=code)
 
-    def _body(self, steps: Sequence[Step]) -> list[str]:
+    def _body(self, steps: Sequence[Step], folder: str = "") -> list[str]:
         lines: list[str] = []
         if any(isinstance(step, ExpectNoConsoleErrors) for step in steps):
             lines.append(self.collect_errors)
@@ -281,10 +301,10 @@ class SuiteWriter(ABC):
         responses = iter(_response_uses(steps))
         for step in steps:
             response = next(responses) if isinstance(step, Goto) else "ignore"
-            lines.append(self._step(step, response))
+            lines.append(self._step(step, response, folder))
         return [self.indent + line.replace("\n", "\n" + self.indent) for line in lines]
 
-    def _step(self, step: Step, response: ResponseUse) -> str:
+    def _step(self, step: Step, response: ResponseUse, folder: str) -> str:
         match step:
             case Goto():
                 return self.goto(self.string(step.url), response)
@@ -311,6 +331,8 @@ class SuiteWriter(ABC):
             case ExpectPerformance():
                 budgets = [(name, number(value)) for name, value in step.budgets.given.items()]
                 return self.expect_empty("overBudget", [self.mapping(budgets)])
+            case ExpectScreenshot():
+                return self.expect_screenshot(step, [folder, f"{step.name}.png"])
 
     def _expect(self, subject: str, action: str, arguments: list[str]) -> str:
         matcher = self.call(_MATCHERS[action], arguments, [])

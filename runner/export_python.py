@@ -3,6 +3,9 @@
 Module-level test functions taking the ``page`` fixture, the base URL set once
 through the ``browser_context_args`` mark, ``expect`` web-first assertions;
 runs with ``pytest <file>`` where pytest-playwright is installed.
+Playwright for Python has no screenshot assertion: ``expect_screenshot`` steps
+call the one of ``aegis_visual.py``, which the zip export brings beside the
+module (:mod:`runner.export_zip`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from runner.export_common import (
 )
 from runner.login import Login
 from runner.performance import OVER_BUDGET_JS, PERFORMANCE_JS
-from runner.steps import Case, ExpectUrl, Step
+from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = '''\
 def console_errors(page: Page) -> list[str]:
@@ -75,6 +78,8 @@ def over_budget(page: Page, budgets: dict[str, float]) -> list[str]:
     """The page's figures over their budgets, in words (measured once the page settles)."""
     return page.evaluate({evaluate}, budgets)'''
 _MAX_NAME = 60
+VISUAL_MODULE = "aegis_visual"
+"""The module holding ``expect_screenshot`` for Python exports."""
 
 
 def _snake_case(method: str) -> str:
@@ -153,6 +158,16 @@ class PythonWriter(SuiteWriter):
             check = f"re.search({self.regex(step.value)}, url_path(url)) is not None"
         return f"page.wait_for_url(lambda url: {check})"
 
+    def expect_screenshot(self, step: ExpectScreenshot, path: list[str]) -> str:
+        """``expect_screenshot(page, [folder, file], ...)`` with masks and tolerance stated."""
+        arguments = ["page", f"[{', '.join(self.string(part) for part in path)}]"]
+        arguments += ["full_page=True"] if step.full_page else []
+        if step.mask:
+            arguments.append(f"mask=[{', '.join(self.locator(target) for target in step.mask)}]")
+        arguments.append(f"threshold={step.threshold!r}")
+        arguments.append(f"max_diff_pixel_ratio={step.max_diff_pixel_ratio!r}")
+        return f"expect_screenshot({', '.join(arguments)})"
+
     def test_names(self, cases: Sequence[Case]) -> list[str]:
         """``test_<case_name>``; a repeated name gets ``_2``, ``_3``..."""
         names = (f"test_{slug(case.name, '_')[:_MAX_NAME].rstrip('_') or 'case'}" for case in cases)
@@ -174,9 +189,10 @@ class PythonWriter(SuiteWriter):
         ]
 
     def document(
-        self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
+        self, suite_name: str, base_url: str | None, tests: list[list[str]], steps: list[Step]
     ) -> str:
-        """Docstring, imports, the base URL, helpers the suite needs and the tests."""
+        """Docstring, imports, the base URL (when given), helpers the suite needs and the
+        tests."""
         actions = {step.action for step in steps}
         console = "expect_no_console_errors" in actions
         a11y = "expect_no_a11y_violations" in actions
@@ -190,16 +206,21 @@ class PythonWriter(SuiteWriter):
         imports = "\n".join(standard + [""] * bool(standard) + ["import pytest"])
         if a11y:
             imports += "\nfrom axe_playwright_python.sync_playwright import Axe"
+        imports += f"\nfrom playwright.sync_api import {', '.join(names)}"
+        if "expect_screenshot" in actions:
+            imports += f"\n\nfrom {VISUAL_MODULE} import expect_screenshot"
         needs = "pytest-playwright and axe-playwright-python" if a11y else "pytest-playwright"
-        head = "\n\n".join(
-            [
-                f'"""{_escape(suite_name)}: tests exported from aegisd.\n\n'
-                f'Run with `pytest {self.filename(suite_name)}` (needs {needs}).\n"""',
-                f"{imports}\nfrom playwright.sync_api import {', '.join(names)}",
+        parts = [
+            f'"""{_escape(suite_name)}: tests exported from aegisd.\n\n'
+            f'Run with `pytest {self.filename(suite_name)}` (needs {needs}).\n"""',
+            imports,
+        ]
+        if base_url is not None:
+            parts += [
                 f"BASE_URL = {self.string(base_url)}",
                 "pytestmark = pytest.mark.browser_context_args(base_url=BASE_URL)",
             ]
-        )
+        head = "\n\n".join(parts)
         helpers = ([_CONSOLE_ERRORS] if console else []) + ([_URL_PATH] if urls else [])
         if a11y:
             helpers.append(
@@ -216,7 +237,7 @@ class PythonWriter(SuiteWriter):
 
 
 def export_suite(
-    name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+    name: str, base_url: str | None, cases: Sequence[Case], login: Login | None = None
 ) -> ExportedFile:
     """The suite as a pytest-playwright module; with ``login``, an autouse fixture logs in."""
     return PythonWriter().export(name, base_url, cases, login)

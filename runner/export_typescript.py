@@ -20,7 +20,7 @@ from runner.export_common import (
 )
 from runner.login import Login
 from runner.performance import PERFORMANCE_JS
-from runner.steps import Case, ExpectUrl, Step
+from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = """\
 function consoleErrors(page: Page): string[] {
@@ -161,6 +161,18 @@ class TypeScriptWriter(SuiteWriter):
             check = f"{regex_literal(step.value)}.test({path})"
         return self.statement(f"expect(page).toHaveURL((url) => {check})")
 
+    def expect_screenshot(self, step: ExpectScreenshot, path: list[str]) -> str:
+        """``toHaveScreenshot`` with the step's masks and tolerance stated."""
+        options = ["fullPage: true"] if step.full_page else []
+        if step.mask:
+            options.append(f"mask: [{', '.join(self.locator(target) for target in step.mask)}]")
+        options.append(f"threshold: {step.threshold!r}")
+        options.append(f"maxDiffPixelRatio: {step.max_diff_pixel_ratio!r}")
+        name = ", ".join(self.string(part) for part in path)
+        return self.statement(
+            f"expect(page).toHaveScreenshot([{name}], {{ {', '.join(options)} }})"
+        )
+
     def test_names(self, cases: Sequence[Case]) -> list[str]:
         """The case names; a repeated name gets `` (2)``, `` (3)``..."""
         return unique((case.name for case in cases), lambda name, number: f"{name} ({number})")
@@ -180,9 +192,10 @@ class TypeScriptWriter(SuiteWriter):
         ]
 
     def document(
-        self, suite_name: str, base_url: str, tests: list[list[str]], steps: list[Step]
+        self, suite_name: str, base_url: str | None, tests: list[list[str]], steps: list[Step]
     ) -> str:
-        """Imports, the console helper if any case needs it, and one ``test.describe``."""
+        """Imports, the console helper if any case needs it, and one ``test.describe``
+        (setting ``baseURL`` when given)."""
         actions = {step.action for step in steps}
         console = "expect_no_console_errors" in actions
         a11y = "expect_no_a11y_violations" in actions
@@ -204,11 +217,9 @@ class TypeScriptWriter(SuiteWriter):
             blocks.append(_A11Y_VIOLATIONS.format(tags=tags, impacts=impacts))
         if performance:
             blocks.append(_OVER_BUDGET.format(script=template_literal(PERFORMANCE_JS.strip())))
-        inside = [
-            f"test.use({{ baseURL: {self.string(base_url)} }});\n"
-            # Cases share nothing, so they may spread over workers as aegisd spreads them.
-            "test.describe.configure({ mode: 'parallel' });"
-        ]
+        use = "" if base_url is None else f"test.use({{ baseURL: {self.string(base_url)} }});\n"
+        # Cases share nothing, so they may spread over workers as aegisd spreads them.
+        inside = [use + "test.describe.configure({ mode: 'parallel' });"]
         inside += ["\n".join(test) for test in tests]
         describe = _indented("\n\n".join(inside))
         blocks.append(f"test.describe({self.string(suite_name)}, () => {{\n{describe}\n}});")
@@ -216,7 +227,7 @@ class TypeScriptWriter(SuiteWriter):
 
 
 def export_suite(
-    name: str, base_url: str, cases: Sequence[Case], login: Login | None = None
+    name: str, base_url: str | None, cases: Sequence[Case], login: Login | None = None
 ) -> ExportedFile:
     """The suite as a ``@playwright/test`` spec; with ``login``, a ``beforeEach`` logs in."""
     return TypeScriptWriter().export(name, base_url, cases, login)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runner.errors import LoginFailed
 from runner.playback import Playback
-from runner.steps import Goto, Step
+from runner.steps import ExpectScreenshot, Goto, Step
 
 MAX_LOGIN_STEPS = 50
 
@@ -48,6 +48,11 @@ class Login(BaseModel):
     def _opens_a_page(cls, steps: list[Step]) -> list[Step]:
         if not isinstance(steps[0], Goto):
             raise ValueError(f"steps.0: a login starts with a goto (found {steps[0].action})")
+        for index, step in enumerate(steps):
+            if isinstance(step, ExpectScreenshot):
+                raise ValueError(
+                    f"steps.{index}: a login takes no screenshots (they belong to cases)"
+                )
         return steps
 
 

@@ -24,6 +24,7 @@ from runner import steps
 from runner.axe import run_axe, unignored
 from runner.errors import StepFailed
 from runner.performance import PERFORMANCE_JS, over_budget
+from runner.screenshots import Screenshots
 from runner.steps import Target, quoted, url_path
 
 _POLL_S = 0.1
@@ -111,10 +112,14 @@ class Playback:
     ``first_status``). A sequence that checks console errors collects them, and
     uncaught page errors, from its start, as the exported tests do; others leave the
     console unheard (each listened-to message crosses the driver pipe).
+    ``screenshots`` performs the ``expect_screenshot`` steps (a login has none).
     """
 
-    def __init__(self, page: Page, *, step_timeout_s: float) -> None:
+    def __init__(
+        self, page: Page, *, step_timeout_s: float, screenshots: Screenshots | None = None
+    ) -> None:
         self.page = page
+        self.screenshots = screenshots
         self._timeout_ms = step_timeout_s * 1000
         self._response: Response | None = None
         self._navigated = False
@@ -246,6 +251,8 @@ class Playback:
                 await self._expect_no_a11y_violations(step)
             case steps.ExpectPerformance():
                 await self._expect_performance(step.budgets)
+            case steps.ExpectScreenshot():
+                await self._expect_screenshot(step)
 
     async def _goto(self, url: str) -> None:
         first, self._navigated = not self._navigated, True
@@ -357,3 +364,16 @@ class Playback:
             raise StepFailed(f"could not measure the page's performance: {reason(error)}") from None
         if over:
             raise StepFailed(f"expected performance within budgets but {'; '.join(over)}")
+
+    async def _expect_screenshot(self, step: steps.ExpectScreenshot) -> None:
+        if self.screenshots is None:
+            raise StepFailed("expect_screenshot needs a test case to keep its baseline")
+        mask = [self.locate(target) for target in step.mask]
+        try:
+            await self.screenshots.check(self.page, step, mask, timeout_s=self._timeout_ms / 1000)
+        except PlaywrightError as error:
+            if await self.broken(error):
+                raise
+            raise StepFailed(
+                f"could not take screenshot {quoted(step.name)}: {reason(error)}"
+            ) from None

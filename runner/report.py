@@ -3,9 +3,10 @@
 The page has a summary (with the count of each classification), then every case,
 failures first (then flaky, passed and skipped cases, as Playwright's HTML report
 orders them), with its classification's badge, its steps, the one it failed at
-marked, its error, and its screenshot embedded as a ``data:`` URI, so it can be
-saved, mailed or attached to a CI job on its own. A run the site was down for says so
-in one line, its cases folded. The caller hands in the
+marked, its error, for a screenshot that differs from its baseline the expected,
+actual and diff images side by side, and its screenshot, all embedded as ``data:``
+URIs, so it can be saved, mailed or attached to a CI job on its own. A run the site
+was down for says so in one line, its cases folded. The caller hands in the
 stylesheet (the daemon's dashboard's, so the report looks like its run page) and
 the page inlines it. Every piece of text from the suite or the site is escaped.
 """
@@ -17,7 +18,14 @@ from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 
-from runner.results import CaseResult, Classification, RunCounts, StepResult, failures_first
+from runner.results import (
+    CaseResult,
+    Classification,
+    RunCounts,
+    StepResult,
+    VisualCheck,
+    failures_first,
+)
 from runner.triage import MEANINGS, counted, site_was_down
 
 _MARKS = {"passed": "✓", "failed": "✕", "skipped": "\u2013"}
@@ -104,7 +112,9 @@ class _CaseView:
             f'<span class="sub nowrap">{_seconds(result.duration)}{attempts}</span></summary>'
         )
         steps = f'<ol class="steps">{"".join(map(_step, result.steps))}</ol>'
-        parts = [self._problem(), steps if result.steps else "", self._screenshot(), self._trace()]
+        visual = "".join(self._visual(check) for check in result.visual)
+        steps = steps if result.steps else ""
+        parts = [self._problem(), steps, visual, self._screenshot(), self._trace()]
         is_open = " open" if result.status == "failed" and not self.folded else ""
         body = "".join(part for part in parts if part)
         return (
@@ -132,6 +142,33 @@ class _CaseView:
             return f'<p class="muted">Screenshot {escape(self.result.screenshot)} is missing.</p>'
         alt = escape(f"Screenshot of {self.result.name}")
         return f'<figure class="screenshot"><img src="{source}" alt="{alt}"></figure>'
+
+    def _visual(self, check: VisualCheck) -> str:
+        """A differing screenshot: expected, actual and diff side by side (the dashboard's
+        markup, without its slider and buttons)."""
+        if check.status != "differs":
+            return ""
+        figures = []
+        for label, name in (
+            ("Expected", check.expected),
+            ("Actual", check.actual),
+            ("Diff", check.diff),
+        ):
+            source = _image(self.artifacts_dir / name) if name else None
+            alt = escape(f"{label}: {check.name}")
+            image = (
+                f'<img src="{source}" alt="{alt}">' if source else '<p class="muted">missing</p>'
+            )
+            figures.append(f'<figure>{image}<figcaption class="sub">{label}</figcaption></figure>')
+        head = (
+            f'<div class="visual-head"><span class="strong">Screenshot '
+            f'<span class="mono">{escape(check.name)}</span></span><span class="sub">'
+            f"{check.diff_pixels:,} pixels differ ({check.diff_ratio * 100:.2f}%)</span></div>"
+        )
+        return (
+            f'<div class="visual-diff">{head}'
+            f'<div class="visual-panels">{"".join(figures)}</div></div>'
+        )
 
     def _trace(self) -> str:
         name = self.result.trace

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 CaseStatus = Literal["passed", "failed", "skipped"]
 Classification = Literal["regression", "persistent", "new", "flaky", "environment"]
 """The triage of a failed case, or of one that passed only on a retry (DESIGN §10)."""
+VisualStatus = Literal["matched", "differs", "new"]
 
 
 class _Result(BaseModel):
@@ -40,6 +41,29 @@ class CaseError(_Result):
     action: str | None = None
 
 
+class VisualCheck(_Result):
+    """One ``expect_screenshot`` of a case's last attempt against its baseline.
+
+    ``new``: there was no baseline, ``actual`` becomes it. ``matched``: within the
+    step's tolerance (no files kept). ``differs``: ``expected`` (the baseline as it
+    was), ``actual`` and ``diff`` (differing pixels red, anti-aliasing yellow) are
+    kept. ``diff_ratio`` is ``diff_pixels`` over the image's pixels.
+    """
+
+    name: str
+    status: VisualStatus
+    diff_pixels: int
+    diff_ratio: float
+    expected: str | None = None
+    actual: str | None = None
+    diff: str | None = None
+
+    @property
+    def artifacts(self) -> list[str]:
+        """The artifact file names this check refers to."""
+        return [name for name in (self.expected, self.actual, self.diff) if name is not None]
+
+
 class CaseResult(_Result):
     """A case's outcome; for a retried case, the last attempt's error, steps and artifacts."""
 
@@ -58,6 +82,7 @@ class CaseResult(_Result):
     """HTTP status of the main response of the case's first navigation (last attempt)."""
     classification: Classification | None = None
     """Set when the run finishes (see ``runner.triage``)."""
+    visual: list[VisualCheck] = Field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -67,7 +92,8 @@ class CaseResult(_Result):
     @property
     def artifacts(self) -> list[str]:
         """The artifact file names this result refers to."""
-        return [name for name in (self.screenshot, self.trace) if name is not None]
+        names = [name for name in (self.screenshot, self.trace) if name is not None]
+        return names + [name for check in self.visual for name in check.artifacts]
 
 
 _OUTCOME_ORDER = {"failed": 0, "flaky": 1, "passed": 2, "skipped": 3}
@@ -88,6 +114,8 @@ class RunCounts(_Result):
     skipped: int
     flaky: int
     duration: int
+    visual_diffs: int
+    """Screenshots that differ from their baselines."""
 
     @classmethod
     def of(cls, results: Sequence[CaseResult]) -> RunCounts:
@@ -100,4 +128,7 @@ class RunCounts(_Result):
             skipped=statuses.count("skipped"),
             flaky=sum(result.flaky for result in results),
             duration=sum(result.duration for result in results),
+            visual_diffs=sum(
+                check.status == "differs" for result in results for check in result.visual
+            ),
         )

@@ -284,6 +284,29 @@ class ExpectNoConsoleErrors(_Model):
     action: Literal["expect_no_console_errors"]
 
 
+ScreenshotName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+
+
+class ExpectScreenshot(_Model):
+    """The page looks like its baseline screenshot (DESIGN §8).
+
+    Taken as Playwright's ``toHaveScreenshot`` takes it: the viewport, or the whole
+    page with ``full_page``; animations stopped, the caret hidden, fonts loaded,
+    ``mask`` targets painted over. Pixels count as different beyond the YIQ
+    colour distance ``threshold`` (0 to 1) and the step fails when more than
+    ``max_diff_pixel_ratio`` of them differ. Without a baseline the screenshot
+    becomes the baseline. ``name`` tells a case's screenshots apart (and names
+    the files).
+    """
+
+    action: Literal["expect_screenshot"]
+    name: ScreenshotName = "page"
+    full_page: bool = False
+    mask: Annotated[list[Target], Field(max_length=100)] = Field(default_factory=list)
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.2
+    max_diff_pixel_ratio: Annotated[float, Field(ge=0, le=1)] = 0.001
+
+
 class A11yIgnore(_Model):
     """An axe-core finding to leave out: a rule's node (``target``, axe's selector for it,
     as the crawl's audit reports it) or, without ``target``, the rule everywhere."""
@@ -351,7 +374,8 @@ Step = Annotated[
     | ExpectText
     | ExpectNoConsoleErrors
     | ExpectNoA11yViolations
-    | ExpectPerformance,
+    | ExpectPerformance
+    | ExpectScreenshot,
     Field(discriminator="action"),
 ]
 
@@ -383,6 +407,10 @@ def describe(step: Step) -> str:
             return f"expect {step.target.describe()} to contain {quoted(step.value)}"
         case ExpectNoConsoleErrors():
             return "expect no console errors"
+        case ExpectScreenshot():
+            page = "full page" if step.full_page else "page"
+            masked = f" (masking {len(step.mask)})" if step.mask else ""
+            return f"expect the {page} to match screenshot {quoted(step.name)}{masked}"
         case ExpectNoA11yViolations():
             ignored = f", {len(step.ignore)} ignored" if step.ignore else ""
             return f"expect no accessibility violations ({step.impact} or worse{ignored})"
@@ -421,4 +449,17 @@ class Case(_Model):
                 break
             if isinstance(step, ExpectStatus):
                 raise ValueError(f"steps.{index}: expect_status needs an earlier goto")
+        return self
+
+    @model_validator(mode="after")
+    def _distinct_screenshots(self) -> Case:
+        taken: dict[str, int] = {}
+        for index, step in enumerate(self.steps):
+            if isinstance(step, ExpectScreenshot):
+                if step.name in taken:
+                    raise ValueError(
+                        f"steps.{index}: screenshot {quoted(step.name)} is already taken at "
+                        f"steps.{taken[step.name]}: give each screenshot of a case its own name"
+                    )
+                taken[step.name] = index
         return self

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storage.baselines import BaselineQueries
 from storage.crawls import CrawlQueries
 from storage.history import HistoryQueries
 from storage.keys import KeyQueries
@@ -23,5 +24,6 @@ class Database(
     HistoryQueries,
     ScheduleQueries,
     WebhookQueries,
+    BaselineQueries,
 ):
     """aegisd's SQLite database: ``async with Database(path) as db``."""

@@ -22,7 +22,8 @@ _JOBS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "crawls": ("crawl_pages", "crawl_id", "pages_found = 0, pages_crawled = 0",
                ("options", "broken_links", "changes", "audit_summary", "audit_rules")),
     "runs": ("run_results", "run_id",
-             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0, classifications = NULL",
+             "total = 0, passed = 0, failed = 0, skipped = 0, flaky = 0, classifications = NULL, "
+             "visual_diffs = 0",
              ("cases", "classifications")),
 }  # fmt: skip
 

@@ -322,4 +322,27 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX dashboard_sessions_key ON dashboard_sessions (key_id);
         """,
     ),
+    (
+        7,
+        """
+        -- Baseline screenshots of expect_screenshot steps, one per (case, screenshot name,
+        -- browser, viewport); the image is a file under data_dir/baselines/.
+        CREATE TABLE baselines (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            suite_id TEXT NOT NULL REFERENCES suites(id) ON DELETE CASCADE,
+            case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            browser TEXT NOT NULL,
+            viewport TEXT NOT NULL,
+            file TEXT NOT NULL,
+            approved_from_run TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (suite_id, case_id, name, browser, viewport)
+        );
+        CREATE INDEX baselines_case ON baselines (case_id);
+        ALTER TABLE runs ADD COLUMN visual_diffs INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]

@@ -17,7 +17,7 @@ from storage.webhooks import EventsFor
 _SUMMARY = (
     "id, project_id, suite_id, suite_name, status, browser, base_url, retries, trigger, "
     "schedule_id, ci_run_id, total, passed, failed, skipped, flaky, classifications, duration, "
-    "error, created_at, started_at, completed_at"
+    "error, created_at, started_at, completed_at, visual_diffs"
 )
 # The job also needs the cases; listings and details leave that (large) column out.
 _COLUMNS = f"{_SUMMARY}, cases"
@@ -47,7 +47,7 @@ class RunQueries(JobQueries):
         run_id = new_id("run")
         await self.execute(
             f"INSERT INTO runs ({_COLUMNS}) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, "
-            "0, 0, 0, 0, NULL, NULL, NULL, ?, NULL, NULL, ?)",
+            "0, 0, 0, 0, NULL, NULL, NULL, ?, NULL, NULL, 0, ?)",
             (run_id, project_id, suite_id, suite_name, browser, base_url, retries,
              trigger, schedule_id, ci_run_id, len(cases), utc_now(), json.dumps(cases)),
         )  # fmt: skip

@@ -51,7 +51,7 @@ async def test_migration_9_keeps_webhooks_and_their_deliveries_and_backfills_his
             )
 
     async with Database(path) as db:
-        assert await db.schema_version() == MIGRATIONS[-1][0]
+        assert await db.schema_version() == max(version for version, _ in MIGRATIONS)
         assert await db.get_webhook(hook["id"]) == hook
         assert [d["id"] for d in (await db.list_deliveries(hook["id"], 10, 0, status=None))[0]] == [
             "dlv_1"
@@ -73,3 +73,27 @@ async def test_migration_9_keeps_webhooks_and_their_deliveries_and_backfills_his
         await db.delete_project(project["id"])
         for table in ("webhooks", "webhook_deliveries", "run_history", "case_history"):
             assert await db.fetchval(f"SELECT COUNT(*) FROM {table}") == 0, table
+
+
+async def test_migration_7_comes_after_10_on_a_database_that_has_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "aegisd.sqlite3"
+    with monkeypatch.context() as before:
+        before.setattr(storage.connection, "MIGRATIONS", [m for m in MIGRATIONS if m[0] != 7])
+        async with Database(path) as db:
+            project = await db.create_project("p", "http://shop.internal/", None, {})
+            await db.execute(
+                "INSERT INTO runs (id, project_id, suite_id, suite_name, status, browser, "
+                "base_url, retries, cases, trigger, created_at) VALUES "
+                "('run_old1', ?, 'suite_x', 'Smoke', 'passed', 'chromium', "
+                "'http://shop.internal/', 0, '[]', 'api', '2025-01-01T00:00:00Z')",
+                (project["id"],),
+            )
+
+    async with Database(path) as db:
+        versions = await db.fetchall("SELECT version FROM schema_migrations ORDER BY version")
+        assert [row["version"] for row in versions] == sorted(v for v, _ in MIGRATIONS)
+        run = await db.get_run("run_old1")
+        assert run is not None and run["visual_diffs"] == 0
+        assert await db.fetchval("SELECT COUNT(*) FROM baselines") == 0

@@ -59,6 +59,13 @@ class CrawlDefaults(BaseModel):
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra HTTP headers sent with every request."
     )
+    visual_checks: bool = Field(
+        True,
+        description=(
+            "Generated page-load cases end with a screenshot compared with its baseline "
+            "(the first run records the baselines); false leaves the screenshots out."
+        ),
+    )
     login: Login | None = Field(
         None,
         description=(
@@ -227,4 +234,5 @@ async def delete_project(request: web.Request, project_id: str) -> Deleted:
     await db.delete_project(project_id)
     for run_id in run_ids:
         shutil.rmtree(config.artifacts_dir(run_id), ignore_errors=True)
+    shutil.rmtree(config.baselines_dir(project_id), ignore_errors=True)
     return Deleted(id=project_id)

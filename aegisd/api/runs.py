@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import Deleted
-from aegisd.api.suites import load_suite
+from aegisd.api.suites import Baseline, baseline_view, load_suite
+from aegisd.baselines import approve
 from aegisd.config import Config
 from aegisd.dashboard.assets import stylesheet
 from aegisd.envelope import Page, PageQuery
@@ -24,7 +25,7 @@ from aegisd.triggers import queue_run
 from runner.browsers import BrowserName
 from runner.junit import render_junit
 from runner.report import render_report
-from runner.results import CaseError, CaseResult, Classification, StepResult
+from runner.results import CaseError, CaseResult, Classification, StepResult, VisualStatus
 from storage.ids import from_iso
 
 router = Router()
@@ -84,7 +85,20 @@ class Run(BaseModel):
         description="Why the run errored or was cancelled, or that the site was down for it."
     )
     created_at: str
+    visual_diffs: int = Field(description="Screenshots that differ from their baselines.")
     report_url: str
+
+
+class RunVisualCheck(BaseModel):
+    name: str
+    status: VisualStatus = Field(
+        description="matched, differs, or new (there was no baseline: this became it)."
+    )
+    diff_pixels: int
+    diff_ratio: float = Field(description="diff_pixels over the screenshot's pixels.")
+    expected: str | None = Field(description="Artifact URL of the baseline as compared.")
+    actual: str | None = Field(description="Artifact URL of the screenshot taken.")
+    diff: str | None = Field(description="Artifact URL of the diff (differences in red).")
 
 
 class RunCaseResult(BaseModel):
@@ -102,6 +116,15 @@ class RunCaseResult(BaseModel):
     screenshot: str | None = Field(description="Artifact URL of the screenshot, if kept.")
     trace: str | None = Field(description="Artifact URL of the Playwright trace, if kept.")
     steps: list[StepResult]
+    visual: list[RunVisualCheck] = Field(description="Each expect_screenshot step's outcome.")
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] | None = Field(
+        None, min_length=1, description="The screenshots to approve; all when absent."
+    )
 
 
 class RunDetail(Run):
@@ -142,12 +165,17 @@ def _results(
     request: web.Request, run_id: str, stored: list[dict[str, Any]]
 ) -> list[RunCaseResult]:
     base = run_url(request.app[CONFIG], run_id) + "/artifacts/"
+
+    def urls(item: dict[str, Any], *keys: str) -> dict[str, Any]:
+        return {**item, **{key: item[key] and base + item[key] for key in keys}}
+
     return [
         RunCaseResult.model_validate(
             {
-                **result,
-                "screenshot": result["screenshot"] and base + result["screenshot"],
-                "trace": result["trace"] and base + result["trace"],
+                **urls(result, "screenshot", "trace"),
+                "visual": [
+                    urls(check, "expected", "actual", "diff") for check in result.get("visual", [])
+                ],
             }
         )
         for result in stored
@@ -220,6 +248,22 @@ async def _stored_results(
     row = await load_run(request, run_id)
     stored = await request.app[DB].run_results(run_id)
     return row, [CaseResult.model_validate(result) for result in stored]
+
+
+@router.post("/runs/{run_id}/results/{case_id}/approve")
+async def approve_result(
+    request: web.Request, run_id: str, case_id: str, body: ApproveBody | None
+) -> list[Baseline]:
+    """Make a case result's screenshots the baselines: those named, or all it took."""
+    row, results = await _stored_results(request, run_id)
+    result = next((result for result in results if result.case_id == case_id), None)
+    if result is None:
+        raise NotFound(f"run {run_id} has no result for case {case_id}")
+    config = request.app[CONFIG]
+    approved = await approve(
+        request.app[DB], config, row, result, None if body is None else body.names
+    )
+    return [Baseline.model_validate(baseline_view(config, baseline)) for baseline in approved]
 
 
 @router.get("/runs/{run_id}/junit", content_type="application/xml")

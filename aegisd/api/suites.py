@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from aegisd import baselines
 from aegisd.api.access import owned, visible_project
 from aegisd.api.projects import Deleted, http_url, load_project
+from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.routing import Router
-from aegisd.state import DB
+from aegisd.state import CONFIG, DB
 from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, suite_health
 from crawler.notes import GenerationNotes, PageNotes
 from runner import export_python, export_typescript
+from runner.browsers import BrowserName
 from runner.export_common import ExportedFile, Language
+from runner.export_zip import BROWSER, export_zip
 from runner.login import stored_login
 from runner.results import Classification
 from runner.steps import Case
@@ -49,6 +55,13 @@ class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     language: Language = "typescript"
+    format: Literal["code", "zip"] = Field(
+        "code",
+        description=(
+            "code: the test file (as JSON, or the file with download=true); zip: the file "
+            "with its configuration and the Chromium baselines, ready to run."
+        ),
+    )
     download: bool = False
 
 
@@ -77,6 +90,26 @@ class CaseOutcome(BaseModel):
     classification: Classification | None
     base_url: str
     created_at: str = Field(description="When the run was created.")
+
+
+class BaselineQuery(PageQuery):
+    case_id: str | None = None
+    browser: BrowserName | None = None
+
+
+class Baseline(BaseModel):
+    id: str
+    suite_id: str
+    case_id: str
+    name: str
+    browser: str
+    viewport: str
+    image: str = Field(description="URL of the baseline image (PNG).")
+    approved_from_run: str | None = Field(
+        description="The run whose screenshot this is (recorded there or approved from it)."
+    )
+    created_at: str
+    updated_at: str
 
 
 class Suite(BaseModel):
@@ -119,6 +152,23 @@ class SuiteDetail(Suite):
 async def load_suite(request: web.Request, suite_id: str) -> dict[str, Any]:
     """The suite's row if it exists and the key may see it; 404/403 otherwise."""
     return owned(request, await request.app[DB].get_suite(suite_id), "suite", suite_id)
+
+
+def baseline_view(config: Config, row: dict[str, Any]) -> dict[str, Any]:
+    """A baseline row as the API shows it: the JSON of a :class:`Baseline`."""
+    image = f"{config.base_url}/v1/suites/{row['suite_id']}/baselines/{row['id']}/image"
+    return {
+        **{name: row[name] for name in Baseline.model_fields if name != "image"},
+        "image": image,
+    }
+
+
+async def _load_baseline(request: web.Request, suite_id: str, baseline_id: str) -> dict[str, Any]:
+    await load_suite(request, suite_id)
+    row = await request.app[DB].get_baseline(baseline_id)
+    if row is None or row["suite_id"] != suite_id:
+        raise NotFound(f"baseline {baseline_id} of suite {suite_id} not found")
+    return row
 
 
 @router.get("/suites")
@@ -232,12 +282,31 @@ async def export_suite(
     """Export a suite as a Playwright Test spec (TypeScript) or a pytest-playwright module.
 
     With the project's ``settings.login``, the tests log in before each one runs.
+    ``format=zip`` adds the configuration and the baselines, ready to run.
     """
     row = await load_suite(request, suite_id)
-    db = request.app[DB]
+    db, config = request.app[DB], request.app[CONFIG]
     cases = [Case.model_validate(case) for case in await db.suite_cases(suite_id)]
     project = await db.get_project(row["project_id"])
     login = stored_login(project["settings"]) if project else None
+    if query.format == "zip":
+        files = await baselines.suite_baselines(db, config, row["project_id"], suite_id, BROWSER)
+        exported_zip = await asyncio.to_thread(
+            export_zip,
+            query.language,
+            row["name"],
+            row["base_url"],
+            cases,
+            login,
+            files,
+            step_timeout_s=config.runner.step_timeout_s,
+            case_timeout_s=config.runner.case_timeout_s,
+        )
+        return web.Response(
+            body=exported_zip.data,
+            content_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{exported_zip.filename}"'},
+        )
     exported = _EXPORTERS[query.language](row["name"], row["base_url"], cases, login)
     if not query.download:
         return exported
@@ -248,9 +317,49 @@ async def export_suite(
     )
 
 
+@router.get("/suites/{suite_id}/baselines")
+async def list_baselines(
+    request: web.Request, suite_id: str, query: BaselineQuery
+) -> Page[Baseline]:
+    """List a suite's baseline screenshots, newest first; filter by case and browser."""
+    await load_suite(request, suite_id)
+    rows, total = await request.app[DB].suite_baselines(
+        query.size, query.offset, suite_id=suite_id, case_id=query.case_id, browser=query.browser
+    )
+    config = request.app[CONFIG]
+    return Page([Baseline.model_validate(baseline_view(config, row)) for row in rows], total, query)
+
+
+@router.get("/suites/{suite_id}/baselines/{baseline_id}")
+async def get_baseline(request: web.Request, suite_id: str, baseline_id: str) -> Baseline:
+    """Get one baseline screenshot."""
+    row = await _load_baseline(request, suite_id, baseline_id)
+    return Baseline.model_validate(baseline_view(request.app[CONFIG], row))
+
+
+@router.get("/suites/{suite_id}/baselines/{baseline_id}/image", content_type="image/png")
+async def baseline_image(request: web.Request, suite_id: str, baseline_id: str) -> web.FileResponse:
+    """A baseline's image (PNG)."""
+    row = await _load_baseline(request, suite_id, baseline_id)
+    path = baselines.baseline_file(request.app[CONFIG], row)
+    if not path.is_file():
+        raise NotFound(f"the image of baseline {baseline_id} is missing")
+    return web.FileResponse(path, headers={"Content-Type": "image/png"})
+
+
+@router.delete("/suites/{suite_id}/baselines/{baseline_id}")
+async def delete_baseline(request: web.Request, suite_id: str, baseline_id: str) -> Deleted:
+    """Delete a baseline: the next run records the screenshot anew."""
+    row = await _load_baseline(request, suite_id, baseline_id)
+    await baselines.delete(request.app[DB], request.app[CONFIG], row)
+    return Deleted(id=baseline_id)
+
+
 @router.delete("/suites/{suite_id}")
 async def delete_suite(request: web.Request, suite_id: str) -> Deleted:
-    """Delete a suite and its cases; its runs and their files stay as history."""
-    await load_suite(request, suite_id)
+    """Delete a suite with its cases and baselines; its runs and their files stay as history."""
+    row = await load_suite(request, suite_id)
     await request.app[DB].delete_suite(suite_id)
+    directory = request.app[CONFIG].baselines_dir(row["project_id"], suite_id)
+    await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
     return Deleted(id=suite_id)

@@ -21,6 +21,7 @@ from aegisd.api import projects, runs, suites
 from aegisd.dashboard.crawls import Panel
 from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, render
 from aegisd.dashboard.views import STRIP_RUNS
+from aegisd.dashboard.visual import run_screenshots
 from aegisd.envelope import PageQuery
 from aegisd.errors import ValidationFailed
 from aegisd.sse import ACTIVE, frame, stream_progress
@@ -33,10 +34,14 @@ pages = PageRouter()
 
 RUNS_PER_PAGE = 25
 RESULT_FILTERS = ("failed", "flaky", "passed", "skipped")
-PANELS: list[Panel] = [Panel("cases", "Cases", "runs/_cases.html")]
+PANELS: list[Panel] = [
+    Panel("visual", "Screenshots", "runs/_visual.html"),
+    Panel("cases", "Cases", "runs/_cases.html"),
+]
 CASE_SECTIONS: list[str] = [
     "runs/_case_error.html",
     "runs/_case_history.html",
+    "runs/_case_visual.html",
     "runs/_case_steps.html",
     "runs/_case_screenshot.html",
     "runs/_case_trace.html",
@@ -125,6 +130,7 @@ async def run_page(request: web.Request) -> web.StreamResponse:
         "siblings": siblings if len(siblings) > 1 else [],
         "panels": PANELS,
         "case_sections": CASE_SECTIONS,
+        "screenshots": await run_screenshots(request, run, results),
     }
     return await render(request, "runs/run.html", context, nav="runs")
 

@@ -19,6 +19,7 @@ from aegisd.dashboard import (
     signin,
     suites,
     views,
+    visual,
     webhooks,
 )
 from aegisd.dashboard.assets import STATIC_DIR, STATIC_PREFIX, static_url
@@ -36,6 +37,7 @@ _MODULES = (
     crawl_pages,
     suites,
     runs,
+    visual,
     schedules,
     webhooks,
     security,

@@ -1,6 +1,7 @@
 """A suite's pages: its cases and their steps in plain words, each with its history
-strip, turning cases on and off, running it, and the Playwright exports; and its health
-tab, the API's health of each case (the flakiest first) with their strips."""
+strip, turning cases on and off, running it, its baseline screenshots
+(:mod:`aegisd.dashboard.visual`), and the Playwright exports; and its health tab, the
+API's health of each case (the flakiest first) with their strips."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aegisd.api import projects, runs, suites
 from aegisd.dashboard.forms import Form, FormField
 from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, render
 from aegisd.dashboard.views import STRIP_RUNS
+from aegisd.dashboard.visual import suite_baselines
 from aegisd.errors import BrowserUnavailable, ValidationFailed
 from aegisd.state import DB
 from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS
@@ -55,6 +57,8 @@ async def _suite_page(
         "enabled_count": sum(case.enabled for case in suite.cases),
         "histories": histories,
         "runs": recent.items,
+        "baselines": await suite_baselines(request, suite_id),
+        "case_names": {case.id: case.name for case in suite.cases},
         "values": values or {"browser": "chromium", "base_url": "", "retries": ""},
         "errors": errors or {},
     }
@@ -144,7 +148,8 @@ async def switch_case(request: web.Request) -> web.StreamResponse:
 @pages.get("/suites/{suite_id}/export")
 async def export_suite(request: web.Request) -> web.StreamResponse:
     language = "python" if request.query.get("language") == "python" else "typescript"
-    query = suites.ExportQuery(language=language, download=True)
+    export = "zip" if request.query.get("format") == "zip" else "code"
+    query = suites.ExportQuery(language=language, format=export, download=True)
     response: web.StreamResponse = await call(
         request, suites.export_suite, suite_id=request.match_info["suite_id"], query=query
     )

@@ -2,8 +2,10 @@
 
 Each runner gets a scratch directory holding the exported file unchanged plus the
 configuration a user's project would have: a ``playwright.config.ts`` or a
-``conftest.py`` pointing Playwright at the system Chromium. Outcomes come back
-keyed by case name as ``passed``, ``failed`` or ``skipped``.
+``conftest.py`` pointing Playwright at the system Chromium. A zip export brings
+its own configuration: it is unzipped and run as it is, told the site and the
+browser through ``BASE_URL`` and ``PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH``.
+Outcomes come back keyed by case name as ``passed``, ``failed`` or ``skipped``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import os
 import signal
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from runner.browsers import CHROMIUM_ARGS, BrowserSettings, find_chromium
-from runner.export_common import ExportedFile
+from runner.export_common import ExportedFile, Language
+from runner.export_zip import ExportedZip
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
 TIMEOUT_MS = 5_000
@@ -121,12 +126,21 @@ async def playwright_outcomes(
         args=json.dumps(_LAUNCH_ARGS),
     )
     _write(workdir, {spec.filename: spec.code, "playwright.config.ts": config})
+    return await _playwright_test(workdir, {})
+
+
+async def _playwright_test(workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    """``npx playwright test`` in ``workdir``; the outcome per test title."""
     os.symlink(NODE_MODULES, workdir / "node_modules", target_is_directory=True)
     report = workdir / "report.json"
     code, output = await _run(
         [str(NODE_MODULES / ".bin" / "playwright"), "test", "--reporter=json"],
         workdir,
-        {"PLAYWRIGHT_JSON_OUTPUT_NAME": str(report), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"},
+        {
+            "PLAYWRIGHT_JSON_OUTPUT_NAME": str(report),
+            "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+            **env,
+        },
     )
     assert report.exists(), f"playwright test wrote no report (exit {code}):\n{output}"
     data = json.loads(report.read_text())
@@ -142,13 +156,18 @@ async def pytest_outcomes(module: ExportedFile, workdir: Path) -> dict[str, str]
     """Run a Python export with ``pytest`` and pytest-playwright; outcome per case name."""
     conftest = _CONFTEST.format(timeout=TIMEOUT_MS, chromium=_chromium(), args=_LAUNCH_ARGS)
     _write(workdir, {module.filename: module.code, "conftest.py": conftest})
+    return await _pytest(workdir, module.filename, module.code, {})
+
+
+async def _pytest(workdir: Path, filename: str, code: str, env: dict[str, str]) -> dict[str, str]:
+    """``pytest filename`` in ``workdir``; the outcome per case name (the docstrings)."""
     junit = workdir / "junit.xml"
-    command = [sys.executable, "-m", "pytest", module.filename, "-p", "no:cacheprovider"]
-    code, output = await _run([*command, f"--junitxml={junit}"], workdir, {})
-    assert junit.exists(), f"pytest wrote no report (exit {code}):\n{output}"
+    command = [sys.executable, "-m", "pytest", filename, "-p", "no:cacheprovider"]
+    status, output = await _run([*command, f"--junitxml={junit}"], workdir, env)
+    assert junit.exists(), f"pytest wrote no report (exit {status}):\n{output}"
     case_names = {
         node.name: ast.get_docstring(node) or ""
-        for node in ast.parse(module.code).body
+        for node in ast.parse(code).body
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
     outcomes: dict[str, str] = {}
@@ -162,3 +181,18 @@ async def pytest_outcomes(module: ExportedFile, workdir: Path) -> dict[str, str]
         function = testcase.attrib["name"].partition("[")[0]  # pytest-playwright adds [chromium]
         outcomes[case_names[function]] = outcome
     return outcomes
+
+
+async def zip_outcomes(
+    exported: ExportedZip, language: Language, workdir: Path, base_url: str
+) -> dict[str, str]:
+    """Unzip a zip export into ``workdir`` and run it as it is (``npx playwright test`` or
+    ``pytest``) against ``base_url``; the outcome per case name."""
+    with zipfile.ZipFile(BytesIO(exported.data)) as archive:
+        archive.extractall(workdir)
+        modules = [name for name in archive.namelist() if name.startswith("test_")]
+        code = archive.read(modules[0]).decode() if modules else ""
+    env = {"BASE_URL": base_url, "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH": _chromium()}
+    if language == "typescript":
+        return await _playwright_test(workdir, env)
+    return await _pytest(workdir, modules[0], code, env)

@@ -1,6 +1,7 @@
 // aegisd's one script. Every page reads and works without it; with it, times show in
-// the viewer's own time zone, copy buttons copy, deletions ask first, and crawl and run
-// pages follow their job live (EventSource on /crawls/:id/events and /runs/:id/events).
+// the viewer's own time zone, copy buttons copy, deletions ask first, differing
+// screenshots get a slider, and crawl and run pages follow their job live (EventSource
+// on /crawls/:id/events and /runs/:id/events).
 "use strict";
 
 (() => {
@@ -41,6 +42,49 @@
       form.addEventListener("submit", (event) => {
         if (!window.confirm(form.dataset.confirm)) event.preventDefault();
       });
+    }
+  }
+
+  function comparisons(root) {
+    // A differing screenshot: the three images side by side, or the expected and actual
+    // ones stacked with a slider between them (the images alone without the script).
+    for (const box of root.querySelectorAll("[data-compare]")) {
+      const modes = box.querySelector(".visual-modes");
+      const slider = box.querySelector('[data-view="slider"]');
+      if (!modes || !slider) continue;
+      const side = box.querySelector('[data-view="side"]');
+      const stack = slider.querySelector(".visual-stack");
+      const top = slider.querySelector(".visual-top");
+      const handle = slider.querySelector(".visual-handle");
+      const range = slider.querySelector('input[type="range"]');
+      const place = () => {
+        top.style.clipPath = `inset(0 0 0 ${range.value}%)`;
+        handle.style.left = `${range.value}%`;
+      };
+      const follow = (event) => {
+        const area = stack.getBoundingClientRect();
+        range.value = String(Math.round(((event.clientX - area.left) / area.width) * 100));
+        place();
+      };
+      range.addEventListener("input", place);
+      stack.addEventListener("pointerdown", (event) => {
+        stack.setPointerCapture(event.pointerId);
+        follow(event);
+      });
+      stack.addEventListener("pointermove", (event) => {
+        if (stack.hasPointerCapture(event.pointerId)) follow(event);
+      });
+      for (const button of modes.querySelectorAll("button[data-mode]")) {
+        button.addEventListener("click", () => {
+          const sliding = button.dataset.mode === "slider";
+          slider.hidden = !sliding;
+          side.hidden = sliding;
+          for (const other of modes.querySelectorAll("button")) {
+            other.setAttribute("aria-pressed", String(other === button));
+          }
+        });
+      }
+      modes.hidden = false;
     }
   }
 
@@ -118,6 +162,7 @@
     localTimes(document);
     copyButtons(document);
     confirmations(document);
+    comparisons(document);
     live(document);
   });
 })();

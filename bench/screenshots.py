@@ -2,9 +2,10 @@
 
 Serves a small demo shop, starts aegisd in this process on a fresh data dir,
 crawls the shop, runs the generated suite, breaks the shop (a title changed, a
-page gone, a JavaScript error) and crawls and runs again; adds schedules and a
-webhook; then signs in with Chromium and writes ``docs/screenshots/*.png`` at
-1280 px and, for two pages, at 390 px. Retake them after a change to the looks:
+page gone, a JavaScript error, a heading lost; an image's missing alt text added)
+and crawls and runs again; adds schedules and a webhook; then signs in with
+Chromium and writes ``docs/screenshots/*.png`` at 1280 px and, for three pages,
+at 390 px. Retake them after a change to the looks:
 
     .venv/bin/python -m bench.screenshots [--out docs/screenshots]
 """
@@ -32,6 +33,12 @@ from tests.sites import Site, page
 
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
+# A 120x80 picture of a tent, inline: the shop serves pages only.
+TENT = (
+    '<img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22 '
+    "viewBox=%220 0 120 80%22%3E%3Cpath d=%22M10 75 60 8l50 67z%22 fill=%22%23486%22/%3E"
+    '%3C/svg%3E" width="120" height="80">'
+)
 
 
 def shop_pages() -> dict[str, str]:
@@ -55,7 +62,7 @@ def shop_pages() -> dict[str, str]:
             nav
             + '<a href="/products/tent">Two-person tent</a> <a href="/products/stove">Stove</a>',
         ),
-        "/products/tent": page("Two-person tent", nav),
+        "/products/tent": page("Two-person tent", nav + TENT),
         "/products/stove": page("Camping stove", nav),
         "/journal": page("Journal", nav + '<a href="/journal/first-trip">Our first trip</a>'),
         "/journal/first-trip": page("Our first trip", nav),
@@ -66,8 +73,16 @@ def shop_pages() -> dict[str, str]:
 
 
 def break_shop(site: Site) -> None:
-    """A changed title, a page gone and a new JavaScript error."""
-    site.pages["/about"] = site.pages["/about"].replace("About Acme", "About Acme Outfitters")
+    """A changed title, a page gone, a new JavaScript error and a heading lost; the tent's
+    picture gets its alt text (a finding fixed)."""
+    site.pages["/about"] = (
+        site.pages["/about"]
+        .replace("<h1>About Acme</h1>", "")
+        .replace("About Acme", "About Acme Outfitters")
+    )
+    site.pages["/products/tent"] = site.pages["/products/tent"].replace(
+        '" width=', '" alt="Our two-person tent" width='
+    )
     del site.pages["/products/stove"]
     site.pages["/journal"] = site.pages["/journal"].replace(
         "</main>", "</main><script>window.track.pageView()</script>"
@@ -209,6 +224,12 @@ async def take(out: Path) -> None:
                     ]
                     for name, path in pages:
                         await shoot(tab, out, name, path, base)
+                    # The crawl's Audits tab with its first rule open, and a page's detail.
+                    await tab.goto(f"{base}/crawls/{ids['crawl']}#audits")
+                    await tab.locator("#audits details.rule summary").first.click()
+                    await tab.locator("#audits").screenshot(path=str(out / "crawl-audits.png"))
+                    print("  crawl-audits.png")
+                    await shoot(tab, out, "crawl-page", f"/crawls/{ids['crawl']}/pages/3", base)
                     # A case opened on the suite page; a key just generated (shown once).
                     await tab.goto(f"{base}/suites/{ids['suite']}")
                     await tab.locator("details.case summary").nth(1).click()
@@ -224,6 +245,10 @@ async def take(out: Path) -> None:
                     tab = await phone.new_page()
                     await shoot(tab, out, "run-390", f"/runs/{ids['run']}", base)
                     await shoot(tab, out, "project-390", f"/projects/{ids['project']}", base)
+                    await tab.goto(f"{base}/crawls/{ids['crawl']}#audits")
+                    await tab.locator("#audits details.rule summary").first.click()
+                    await tab.screenshot(path=str(out / "crawl-audits-390.png"))
+                    print("  crawl-audits-390.png")
 
 
 def main() -> None:

@@ -43,7 +43,12 @@ async function a11yViolations(
   impact: string,
   ignore: {{ rule: string; target?: string }}[],
 ): Promise<string[]> {{
-  const results = await new AxeBuilder({{ page }}).withTags(A11Y_TAGS).analyze();
+  // Only violations are detailed, as aegisd's own runs do: passed rules cost time, unread.
+  // (options() replaces what withTags() sets: it comes first.)
+  const results = await new AxeBuilder({{ page }})
+    .options({{ resultTypes: ['violations'] }})
+    .withTags(A11Y_TAGS)
+    .analyze();
   const found: string[] = [];
   for (const violation of results.violations) {{
     const level = Math.max(0, IMPACTS.indexOf(violation.impact ?? 'minor'));

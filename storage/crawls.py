@@ -22,6 +22,10 @@ def _crawl(row: Row | None) -> Row | None:
     return decode_job("crawls", row)
 
 
+def _json(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
 class CrawlQueries(JobQueries):
     async def create_crawl(
         self,
@@ -96,6 +100,46 @@ class CrawlQueries(JobQueries):
         for a crawl that did not complete (or predates audits)."""
         value = await self.fetchval("SELECT audit_rules FROM crawls WHERE id = ?", (crawl_id,))
         return None if value is None else json.loads(value)
+
+    async def crawl_page_audits(self, crawl_id: str) -> list[tuple[str, Row | None]]:
+        """The URL and the audits of every page of a crawl, in crawl order (without the rest
+        of each page, which is most of it)."""
+        rows = await self.fetchall(
+            "SELECT url, json_extract(data, '$.audits') AS audits FROM crawl_pages "
+            "WHERE crawl_id = ? ORDER BY seq",
+            (crawl_id,),
+        )
+        return [(row["url"], _json(row["audits"])) for row in rows]
+
+    async def crawl_rule_findings(
+        self, crawl_id: str, category: str, rule: str, limit: int, offset: int
+    ) -> list[Row]:
+        """The pages of a crawl whose stored ``category`` findings include ``rule``, in crawl
+        order: each page's ``index`` (its ``seq``), ``url``, ``title``, ``status`` and that
+        ``finding``."""
+        rows = await self.fetchall(
+            'SELECT p.seq AS "index", p.url, p.title, p.status, f.value AS finding '
+            "FROM crawl_pages AS p, json_each(p.data, '$.audits.' || ?) AS f "
+            "WHERE p.crawl_id = ? AND json_extract(f.value, '$.rule') = ? "
+            "ORDER BY p.seq LIMIT ? OFFSET ?",
+            (category, crawl_id, rule, limit, offset),
+        )
+        return [{**row, "finding": json.loads(row["finding"])} for row in rows]
+
+    async def crawl_figures_over(
+        self, crawl_id: str, metric: str, bound: float, limit: int, offset: int
+    ) -> list[Row]:
+        """The pages of a crawl whose performance figure ``metric`` is over ``bound``, in
+        crawl order: each page's ``index`` (its ``seq``), ``url``, ``title``, ``status`` and
+        its ``figures``."""
+        rows = await self.fetchall(
+            'SELECT seq AS "index", url, title, status, '
+            "json_extract(data, '$.audits.performance') AS figures FROM crawl_pages "
+            "WHERE crawl_id = ? AND json_extract(data, '$.audits.performance.' || ?) > ? "
+            "ORDER BY seq LIMIT ? OFFSET ?",
+            (crawl_id, metric, bound, limit, offset),
+        )
+        return [{**row, "figures": json.loads(row["figures"])} for row in rows]
 
     async def list_crawl_pages(
         self, crawl_id: str, limit: int, offset: int

@@ -11,10 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from aegisd.api.access import cancel_job, owned, visible_project
 from aegisd.api.projects import load_project
 from aegisd.envelope import Page, PageQuery
+from aegisd.errors import NotFound
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB
 from aegisd.triggers import queue_crawl
-from crawler.audits.models import AuditCategory, AuditSummary, PageAudits, RuleSummary
+from crawler.audits.models import (
+    AUDIT_CATEGORIES,
+    AuditCategory,
+    AuditSummary,
+    Finding,
+    PageAudits,
+    PerformanceFigures,
+    RuleSummary,
+)
+from crawler.audits.performance import THRESHOLDS, performance_findings
 from crawler.audits.summary import audit_rules
 
 router = Router()
@@ -44,6 +54,19 @@ class AuditsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     category: AuditCategory | None = Field(None, description="Only this category's rules.")
+
+
+class RulePage(BaseModel):
+    """A page failing a rule: ``GET /crawls/:id/audits/:category/:rule``."""
+
+    index: int = Field(
+        description="The page's place in the crawl's pages, from 0 "
+        "(GET /crawls/:id/pages?limit=1&page= one more)."
+    )
+    url: str
+    title: str | None
+    status: int | None
+    finding: Finding = Field(description="What the page fails: the impact and its elements.")
 
 
 class Crawl(BaseModel):
@@ -138,22 +161,58 @@ async def list_crawl_audits(
 ) -> list[RuleSummary]:
     """List every audit rule the crawl's pages fail, worst first (the whole list, not paged)."""
     await load_crawl(request, crawl_id)
-    db = request.app[DB]
-    stored = await db.crawl_audit_rules(crawl_id)
-    if stored is not None:
-        rules = [RuleSummary.model_validate(rule) for rule in stored]
-    else:  # still running, or cut short: what its pages found so far
-        rules = await asyncio.to_thread(_rules_of, await db.crawl_pages(crawl_id))
+    rules = await _crawl_rules(request, crawl_id)
     return [rule for rule in rules if query.category in (None, rule.category)]
 
 
-def _rules_of(pages: list[dict[str, Any]]) -> list[RuleSummary]:
-    audited = [(page["url"], _audits(page.get("audits"))) for page in pages]
+@router.get("/crawls/{crawl_id}/audits/{category}/{rule}")
+async def list_rule_pages(
+    request: web.Request, crawl_id: str, category: str, rule: str, query: PageQuery
+) -> Page[RulePage]:
+    """List the pages failing one audit rule, in crawl order, with the elements concerned."""
+    await load_crawl(request, crawl_id)
+    if category not in AUDIT_CATEGORIES:
+        names = ", ".join(AUDIT_CATEGORIES)
+        raise NotFound(f"there is no audit category {category!r}: use one of {names}")
+    rules = await _crawl_rules(request, crawl_id)
+    found = next((r for r in rules if (r.category, r.rule) == (category, rule)), None)
+    if found is None:  # no page fails it (a fixed rule, a rule of another category...)
+        return Page([], 0, query)
+    db = request.app[DB]
+    if category == "performance":
+        threshold = next(t for t in THRESHOLDS if t.rule == rule)
+        rows = await db.crawl_figures_over(
+            crawl_id, threshold.metric, threshold.good, query.size, query.offset
+        )
+        pages = [_performance_page(row, rule) for row in rows]
+    else:
+        rows = await db.crawl_rule_findings(crawl_id, category, rule, query.size, query.offset)
+        pages = [RulePage.model_validate(row) for row in rows]
+    return Page(pages, found.pages, query)
+
+
+async def _crawl_rules(request: web.Request, crawl_id: str) -> list[RuleSummary]:
+    """The rules the crawl's pages fail: stored once it completed, else of its pages so far."""
+    db = request.app[DB]
+    stored = await db.crawl_audit_rules(crawl_id)
+    if stored is not None:
+        return [RuleSummary.model_validate(rule) for rule in stored]
+    return await asyncio.to_thread(_rules_of, await db.crawl_page_audits(crawl_id))
+
+
+def _rules_of(pages: list[tuple[str, dict[str, Any] | None]]) -> list[RuleSummary]:
+    audited = [(url, _audits(audits)) for url, audits in pages]
     return audit_rules(audited)
 
 
 def _audits(data: dict[str, Any] | None) -> PageAudits | None:
     return None if data is None else PageAudits.model_validate(data)
+
+
+def _performance_page(row: dict[str, Any], rule: str) -> RulePage:
+    figures = PerformanceFigures.model_validate(row["figures"])
+    [finding] = [item for item in performance_findings(figures) if item.rule == rule]
+    return RulePage.model_validate({**row, "finding": finding})
 
 
 @router.post("/crawls", status=201)

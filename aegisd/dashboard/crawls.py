@@ -1,5 +1,5 @@
-"""A crawl's page: live progress, then its pages, broken links and changes since the
-previous crawl, one panel each.
+"""A crawl's page: live progress, then its broken links, changes since the previous
+crawl, audits (:mod:`aegisd.dashboard.audits`) and pages, one panel each.
 
 A panel is a template under ``crawls/`` that reads the page's context; a feature
 adds one by appending to :data:`PANELS` (and, if it needs data, to the context).
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from aegisd.api import ci, crawls, projects
+from aegisd.dashboard.audits import audits_panel
 from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, render
 from aegisd.envelope import PageQuery
 from aegisd.sse import ACTIVE
@@ -34,6 +35,7 @@ class Panel:
 PANELS: list[Panel] = [
     Panel("broken-links", "Broken links", "crawls/_broken_links.html"),
     Panel("changes", "Changes", "crawls/_changes.html"),
+    Panel("audits", "Audits", "crawls/_audits.html"),
     Panel("pages", "Pages", "crawls/_pages.html"),
 ]
 
@@ -54,6 +56,7 @@ async def crawl_page(request: web.Request) -> web.StreamResponse:
         "panels": PANELS,
         "broken_links": crawl["broken_links"],
         "changes": crawl["changes"],
+        **await audits_panel(request, crawl),
     }
     return await render(request, "crawls/crawl.html", context, nav="projects")
 

@@ -9,6 +9,8 @@ import jinja2
 from aiohttp import web
 
 from aegisd.dashboard import (
+    audits,
+    crawl_pages,
     crawls,
     projects,
     runs,
@@ -26,7 +28,18 @@ from aegisd.errors import MethodNotAllowed, NotFound
 from aegisd.state import CONFIG
 from runner.triage import CLASSIFICATIONS, MEANINGS
 
-_MODULES = (signin, projects, crawls, suites, runs, schedules, webhooks, security)
+_MODULES = (
+    signin,
+    projects,
+    crawls,
+    audits,
+    crawl_pages,
+    suites,
+    runs,
+    schedules,
+    webhooks,
+    security,
+)
 _NOT_PAGES = ("/v1/", "/api/v1/", "/healthz", STATIC_PREFIX)
 
 
@@ -64,7 +77,12 @@ def setup_dashboard(app: web.Application) -> None:
         default_helpers=False,
         auto_reload=False,  # package data: never changes while the daemon runs
     )
-    env.filters.update(when=views.when, duration=views.duration)
+    env.filters.update(
+        when=views.when,
+        duration=views.duration,
+        impact_status=audits.impact_status,
+        score_status=audits.score_status,
+    )
     env.globals.update(
         static=static_url,
         pass_rate=views.pass_rate,

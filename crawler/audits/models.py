@@ -23,6 +23,9 @@ MAX_NODES = 20
 MAX_HTML = 300
 """Characters of an element's HTML kept per node."""
 
+MAX_EXAMPLE_NODES = 3
+"""Elements shown per example page of a crawl's rule (``RuleExample``)."""
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -79,6 +82,20 @@ class PageAudits(_Model):
     """The page's meta description, which the crawl compares across pages."""
 
 
+class RuleExample(_Model):
+    """A page failing a rule, with the first elements concerned."""
+
+    index: int
+    """The page's place in the crawl's pages, from 0 (``GET /crawls/:id/pages?limit=1&page=``
+    one more)."""
+
+    url: str
+    nodes: list[AuditNode]
+    """The first ``MAX_EXAMPLE_NODES`` elements (cookies, URLs) failing it on that page."""
+
+    node_count: int
+
+
 class RuleSummary(_Model):
     """One rule across a crawl: ``GET /crawls/:id/audits``."""
 
@@ -96,6 +113,10 @@ class RuleSummary(_Model):
 
     example_urls: list[str]
     """The first pages failing it, in crawl order."""
+
+    examples: list[RuleExample] = Field(default_factory=list)
+    """Those pages with their first elements failing it (empty in rules stored before
+    examples were kept)."""
 
 
 class CategorySummary(_Model):

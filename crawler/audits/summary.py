@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from crawler.audits.models import (
     AUDIT_CATEGORIES,
+    MAX_EXAMPLE_NODES,
     AuditCategory,
     AuditSummary,
     CategorySummary,
     PageAudits,
+    RuleExample,
     RuleSummary,
 )
 from crawler.audits.scoring import category_findings
@@ -56,12 +58,14 @@ class _Rule:
     pages: int = 0
     nodes: int = 0
     example_urls: list[str] = field(default_factory=list)
+    examples: list[RuleExample] = field(default_factory=list)
 
 
 def audit_rules(pages: Sequence[tuple[str, PageAudits | None]]) -> list[RuleSummary]:
-    """Every rule some page fails, worst first: by impact, then by the pages failing it."""
+    """Every rule some of the crawl's ``pages`` (all of them, in crawl order) fails, worst
+    first: by impact, then by the pages failing it."""
     rules: dict[tuple[AuditCategory, str], _Rule] = {}
-    for url, audits in pages:
+    for index, (url, audits) in enumerate(pages):
         if audits is None:
             continue
         for category in AUDIT_CATEGORIES:
@@ -75,6 +79,10 @@ def audit_rules(pages: Sequence[tuple[str, PageAudits | None]]) -> list[RuleSumm
                 rule.nodes += item.node_count
                 if len(rule.example_urls) < MAX_EXAMPLE_URLS:
                     rule.example_urls.append(url)
+                    nodes = item.nodes[:MAX_EXAMPLE_NODES]
+                    rule.examples.append(
+                        RuleExample(index=index, url=url, nodes=nodes, node_count=item.node_count)
+                    )
     ordered = sorted(
         rules.values(),
         key=lambda r: (

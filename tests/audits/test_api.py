@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.apiclient import Daemon
-from tests.audits.conftest import AuditSite
+from tests.audits.conftest import AuditedDaemon, AuditSite, daemon_crawl
 from tests.audits.site import PROBLEMS
 
 _FIRST_PAGES = list(PROBLEMS)[:3]
@@ -16,12 +16,7 @@ _FIRST_PAGES = list(PROBLEMS)[:3]
 
 
 async def _crawl(daemon: Daemon, project_id: str) -> dict[str, Any]:
-    body = {"project_id": project_id, "max_pages": len(_FIRST_PAGES), "generate_suite": True}
-    answer = await daemon.call("POST", "/crawls", json=body)
-    assert answer.status == 201, answer.body
-    crawl: dict[str, Any] = await daemon.finished(f"/crawls/{answer.data['id']}")
-    assert crawl["status"] == "completed", crawl
-    return crawl
+    return await daemon_crawl(daemon, project_id, max_pages=len(_FIRST_PAGES))
 
 
 async def test_crawls_answer_their_audits(daemon: Daemon, audit_site_server: AuditSite) -> None:
@@ -66,14 +61,21 @@ async def test_crawls_answer_their_audits(daemon: Daemon, audit_site_server: Aud
     # Only accessibility is checked: performance was not audited.
     assert all("expect_no_a11y_violations" in a and "expect_performance" not in a for a in actions)
 
-    with audit_site_server.changed("new violation"):
-        second = await _crawl(daemon, project["id"])
-    changes = second["results"]["changes"]
-    assert [(c["url"], c["category"], c["rule"]) for c in changes["new_findings"]] == [
+
+def test_a_second_crawl_has_new_and_fixed_findings(audited_daemon: AuditedDaemon) -> None:
+    base = audited_daemon.project["base_url"].rstrip("/")
+    changes = audited_daemon.current["results"]["changes"]
+
+    assert changes["previous_crawl_id"] == audited_daemon.previous["id"]
+    # Pages of the first crawl only: /, /gallery and /contact.
+    assert [(c["url"], c["category"], c["rule"], c["impact"]) for c in changes["new_findings"]] == [
+        (base + "/contact", "accessibility", "label", "critical"),
+    ]
+    assert [(c["url"], c["category"], c["rule"]) for c in changes["fixed_findings"]] == [
         (base + "/", "accessibility", "image-alt"),
         (base + "/", "seo", "image-alt-missing"),
     ]
-    assert changes["fixed_findings"] == []  # the other way round: test_changes.py
+    assert len(changes["added"]) == len(PROBLEMS) - 3 and changes["removed"] == []
 
 
 async def test_audits_turned_off(daemon: Daemon, audit_site_server: AuditSite) -> None:
@@ -117,3 +119,43 @@ async def test_bad_audit_settings_are_refused(
     assert detail["field"].startswith("settings.audits") and message in detail["message"]
     kept = await daemon.call("GET", f"/projects/{project['id']}")
     assert kept.data["settings"]["audits"] == ["seo"]
+
+
+async def test_the_pages_failing_a_rule(audited_daemon: AuditedDaemon) -> None:
+    daemon, base = audited_daemon.daemon, audited_daemon.project["base_url"].rstrip("/")
+    previous, current = audited_daemon.previous["id"], audited_daemon.current["id"]
+    paths = [page["url"].removeprefix(base) for page in audited_daemon.current["results"]["pages"]]
+
+    image_alt = await daemon.call("GET", f"/crawls/{previous}/audits/accessibility/image-alt")
+    second = await daemon.call(
+        "GET", f"/crawls/{previous}/audits/accessibility/image-alt?limit=1&page=2"
+    )
+    blocking = await daemon.call("GET", f"/crawls/{current}/audits/performance/total-blocking-time")
+    none_fail = await daemon.call("GET", f"/crawls/{current}/audits/seo/title-missing")
+    unknown = await daemon.call("GET", f"/crawls/{current}/audits/speed/tbt")
+
+    assert [(p["index"], p["url"]) for p in image_alt.data] == [
+        (0, base + "/"),
+        (1, base + "/gallery"),
+    ]
+    assert image_alt.body["pagination"]["total"] == 2
+    [home, gallery] = [page["finding"] for page in image_alt.data]
+    assert home["rule"] == "image-alt" and home["impact"] == "critical"
+    assert home["node_count"] == 1 and '<img src="/static/photo.png">' in home["nodes"][0]["html"]
+    assert gallery["node_count"] == 1
+    assert [p["url"] for p in second.data] == [base + "/gallery"]
+    assert second.body["pagination"] == {"page": 2, "limit": 1, "total": 2, "pages": 2}
+    [busy] = blocking.data
+    assert busy["index"] == paths.index("/busy") and busy["title"] == "Busy"
+    assert busy["finding"]["rule"] == "total-blocking-time"
+    assert busy["finding"]["help"].startswith("Total Blocking Time over 200 ms")
+    assert none_fail.status == 200 and none_fail.data == []
+    assert none_fail.body["pagination"]["total"] == 0
+    assert unknown.status == 404 and "no audit category 'speed'" in unknown.error["message"]
+    rules = (await daemon.call("GET", f"/crawls/{previous}/audits")).data
+    [summary] = [rule for rule in rules if rule["rule"] == "image-alt"]
+    assert [(e["index"], e["url"], e["node_count"]) for e in summary["examples"]] == [
+        (0, base + "/", 1),
+        (1, base + "/gallery", 1),
+    ]
+    assert summary["examples"][0]["nodes"] == home["nodes"]

@@ -21,7 +21,7 @@ from crawler.models import CrawlOptions, PageResult
 from runner.axe import A11Y_TAGS, AXE_JS, AXE_VERSION
 from runner.browsers import Browsers, BrowserSettings, find_chromium
 from tests.audits.conftest import AuditSite
-from tests.audits.site import BUSY_SPIN_MS, PROBLEMS
+from tests.audits.site import BUSY_SPIN_MS, LOAD_TIMES, PROBLEMS
 from tests.generation.conftest import page
 
 _REFERENCE = Path(__file__).with_name("axe_reference.mjs")
@@ -32,16 +32,10 @@ def _by_path(pages: list[PageResult], base_url: str) -> dict[str, PageResult]:
     return {result.url.removeprefix(base_url): result for result in pages}
 
 
-_LOAD_TIMES = {"server-response-time", "first-contentful-paint", "largest-contentful-paint"}
-"""Findings that measure the machine as much as the page: on a shared two-core machine at a
-load average of 30, a trivial local page can take two seconds to its first paint. The
-fixture's performance problems (blocking time, layout shift) are the page's own."""
-
-
 def _rules(audits: PageAudits) -> dict[str, set[str]]:
     found = {category: category_findings(audits, category) for category in _CATEGORIES}
     rules = {category: {item.rule for item in items or []} for category, items in found.items()}
-    rules["performance"] -= _LOAD_TIMES
+    rules["performance"] -= LOAD_TIMES
     return {category: found for category, found in rules.items() if found}
 
 
@@ -176,7 +170,7 @@ def test_summary_and_rules_add_the_pages_up(
     # Per page 100 less the penalties: two critical (75), two serious (85), six clean pages.
     assert summary.accessibility.score == round((2 * 75 + 2 * 85 + 6 * 100) / 10)
     assert summary.security.score == round((92 + 85 + 8 * 100) / 10)
-    by_rule = {(rule.category, rule.rule): rule for rule in rules if rule.rule not in _LOAD_TIMES}
+    by_rule = {(rule.category, rule.rule): rule for rule in rules if rule.rule not in LOAD_TIMES}
     image_alt = by_rule["accessibility", "image-alt"]
     assert (image_alt.impact, image_alt.pages, image_alt.nodes) == ("critical", 1, 1)
     assert image_alt.example_urls == [base + "/gallery"]

@@ -12,7 +12,8 @@ or so of CPU: the unchanged site's exports are not run as well.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +53,6 @@ HANDWRITTEN = [
            "budgets": {"requests": 1}}), "failed"),
 ]  # fmt: skip
 """Hand-written cases and their outcome, on the unchanged and the changed site alike."""
-
-
-@pytest.fixture
-def changed(audit_site_server: AuditSite) -> Iterator[None]:
-    """The site changed in every way at once for the test."""
-    with audit_site_server.changed(*CHANGE_NAMES):
-        yield
 
 
 def _smoke(suite: list[Case]) -> list[Case]:
@@ -128,11 +122,42 @@ async def test_the_unchanged_site_passes_twice(
         assert all(result.status == "passed" for result in results), attempt
 
 
-@pytest.mark.usefixtures("changed")
-async def test_a_new_violation_and_a_slowdown_fail_their_pages(
-    audit_suite: list[Case], audit_site_server: AuditSite, browsers: Browsers, tmp_path: Path
+@dataclass(frozen=True)
+class ChangedRuns:
+    """The checked cases run on the changed site by each runner."""
+
+    aegisd: list[CaseResult]
+    typescript: dict[str, str]
+    python: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+async def changed_runs(
+    audit_suite: list[Case],
+    audit_site_server: AuditSite,
+    browsers: Browsers,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ChangedRuns:
+    """The three runs go at once: each spends much of its time waiting on pages that settle
+    or load slowly, and the site stays changed for them all."""
+    base = audit_site_server.base_url
+    name, cases = suite_name(base), _checked(audit_suite)
+    spec = export_typescript.export_suite(name, base, cases)
+    module = export_python.export_suite(name, base, cases)
+    workdir = tmp_path_factory.mktemp("changed")
+    with audit_site_server.changed(*CHANGE_NAMES):
+        aegisd, typescript, python = await asyncio.gather(
+            _run(browsers, cases, base, workdir / "aegisd"),
+            playwright_outcomes(spec, workdir / "typescript"),
+            pytest_outcomes(module, workdir / "python"),
+        )
+    return ChangedRuns(aegisd, typescript, python)
+
+
+def test_a_new_violation_and_a_slowdown_fail_their_pages(
+    audit_suite: list[Case], changed_runs: ChangedRuns
 ) -> None:
-    results = await _run(browsers, _checked(audit_suite), audit_site_server.base_url, tmp_path)
+    results = changed_runs.aegisd
 
     assert {result.name: result.status for result in results} == _expected(audit_suite)
     errors = {result.name: result.error for result in results if result.error is not None}
@@ -143,21 +168,13 @@ async def test_a_new_violation_and_a_slowdown_fail_their_pages(
     assert "tbt is" in slowdown.message and "over its budget" in slowdown.message
 
 
-@pytest.mark.usefixtures("changed")
-async def test_typescript_export_under_npx_playwright_test(
-    audit_suite: list[Case], audit_site_server: AuditSite, tmp_path: Path
+def test_typescript_export_under_npx_playwright_test(
+    audit_suite: list[Case], changed_runs: ChangedRuns
 ) -> None:
-    base = audit_site_server.base_url
-    spec = export_typescript.export_suite(suite_name(base), base, _checked(audit_suite))
-
-    assert await playwright_outcomes(spec, tmp_path) == _expected(audit_suite)
+    assert changed_runs.typescript == _expected(audit_suite)
 
 
-@pytest.mark.usefixtures("changed")
-async def test_python_export_under_pytest_playwright(
-    audit_suite: list[Case], audit_site_server: AuditSite, tmp_path: Path
+def test_python_export_under_pytest_playwright(
+    audit_suite: list[Case], changed_runs: ChangedRuns
 ) -> None:
-    base = audit_site_server.base_url
-    module = export_python.export_suite(suite_name(base), base, _checked(audit_suite))
-
-    assert await pytest_outcomes(module, tmp_path) == _expected(audit_suite)
+    assert changed_runs.python == _expected(audit_suite)

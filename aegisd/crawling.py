@@ -14,7 +14,7 @@ from aegisd.progress import Progress
 from aegisd.webhooks import crawl_events
 from crawler.audits.audit import finish_audits
 from crawler.audits.summary import audit_rules, audit_summary
-from crawler.changes import compare_crawls
+from crawler.changes import COMPARED, PageFacts, compare_facts
 from crawler.engine import crawl
 from crawler.errors import BrowserFailed, CrawlerError
 from crawler.generate import generate, suite_name
@@ -105,7 +105,7 @@ class CrawlJobs:
             broken_links_count=len(result.broken_links),
             links_checked=result.links_checked,
             console_errors_count=sum(len(page.console_errors) for page in result.pages),
-            changes=await self._changes(row, result.pages),
+            changes=await self._changes(row),
             audit_summary=summary,
             audit_rules=rules,
             suite_id=suite_id,
@@ -169,12 +169,16 @@ class CrawlJobs:
         phase("done")
         return str(suite["id"])
 
-    async def _changes(self, row: Row, pages: list[PageResult]) -> dict[str, Any] | None:
+    async def _changes(self, row: Row) -> dict[str, Any] | None:
+        """The changes since the project's previous completed crawl, compared from what
+        both crawls stored (after their audits were finished): their pages' facts only,
+        not the pages, so a crawl of thousands of pages is not held twice to compare."""
         previous = await self.db.previous_completed_crawl(row["project_id"], row["id"])
         if previous is None:
             return None
-        stored = await self.db.crawl_pages(previous["id"])
-        changes = await asyncio.to_thread(_compare, stored, pages)
+        before = await self.db.crawl_page_findings(previous["id"], COMPARED)
+        after = await self.db.crawl_page_findings(row["id"], COMPARED)
+        changes = await asyncio.to_thread(_compare, before, after)
         return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
@@ -183,9 +187,17 @@ class CrawlJobs:
         self.progress.publish(row["id"], "done", {"result": result, "status": status})
 
 
-def _compare(stored: list[dict[str, Any]], pages: list[PageResult]) -> dict[str, Any]:
-    before = [PageResult.model_validate(page) for page in stored]
-    return compare_crawls(before, pages).model_dump(mode="json")
+def _compare(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
+    return compare_facts(map(_facts, before), map(_facts, after)).model_dump(mode="json")
+
+
+def _facts(row: dict[str, Any]) -> PageFacts:
+    findings = {
+        category: {rule: impact for rule, impact in row[category]}
+        for category in COMPARED
+        if row[category] is not None
+    }
+    return PageFacts(row["url"], row["status"], row["title"] or "", findings)
 
 
 def _audit_results(pages: list[PageResult]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:

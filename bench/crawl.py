@@ -23,6 +23,7 @@ import asyncio
 import multiprocessing
 import random
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from urllib.parse import urldefrag
 
@@ -89,11 +90,14 @@ async def _static(text: str, content_type: str) -> web.Response:
     )
 
 
-def serve_site(pages: int, ready: Connection) -> None:
-    """Child process: serve the site until killed, sending the port once listening."""
+def serve_site(
+    pages: int, ready: Connection, make_site: Callable[[int], web.Application] = _site
+) -> None:
+    """Child process: serve the ``pages``-page site that ``make_site`` builds until killed,
+    sending the port once listening."""
 
     async def main() -> None:
-        runner = web.AppRunner(_site(pages), access_log=None)
+        runner = web.AppRunner(make_site(pages), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

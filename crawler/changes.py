@@ -7,11 +7,18 @@ page fails) is new when a page of both crawls fails it now and did not before,
 fixed the other way round, for pages audited in that category both times.
 Performance findings are left out: the figures move from one crawl to the next.
 Every list is sorted by URL.
+
+``compare_facts`` compares what it needs of each page (``PageFacts``: URL, status,
+title, and the rules failed per compared category), which is a few hundred bytes a
+page where a whole ``PageResult`` is tens of kilobytes: so two crawls of thousands
+of pages are compared without holding either in full. ``compare_crawls`` does the
+same from pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -19,7 +26,8 @@ from pydantic import BaseModel
 from crawler.audits.models import AuditCategory, PageAudits
 from runner.axe import Impact
 
-_COMPARED: tuple[AuditCategory, ...] = ("accessibility", "seo", "security")
+COMPARED: tuple[AuditCategory, ...] = ("accessibility", "seo", "security")
+"""The audit categories whose findings are compared."""
 
 
 class PageSummary(Protocol):
@@ -79,8 +87,35 @@ class CrawlChanges(BaseModel):
     """Findings of the previous crawl that pages of both crawls no longer have."""
 
 
+@dataclass(frozen=True)
+class PageFacts:
+    """What is compared of a page: its URL, status and title, and for each compared
+    category it was audited in, the rules it fails with their impacts."""
+
+    url: str
+    status: int | None
+    title: str
+    findings: dict[AuditCategory, dict[str, Impact]] = field(default_factory=dict)
+
+
+def page_facts(page: PageSummary) -> PageFacts:
+    """The compared facts of ``page``."""
+    audits = page.audits
+    findings: dict[AuditCategory, dict[str, Impact]] = {}
+    for category in COMPARED if audits is not None else ():
+        items = getattr(audits, category)
+        if items is not None:
+            findings[category] = {item.rule: item.impact for item in items}
+    return PageFacts(page.url, page.status, page.title, findings)
+
+
 def compare_crawls(previous: Iterable[PageSummary], current: Iterable[PageSummary]) -> CrawlChanges:
     """Compare two crawls' pages; a URL seen twice in one crawl counts by its first page."""
+    return compare_facts(map(page_facts, previous), map(page_facts, current))
+
+
+def compare_facts(previous: Iterable[PageFacts], current: Iterable[PageFacts]) -> CrawlChanges:
+    """Compare two crawls by their pages' facts, as ``compare_crawls`` does."""
     previous, current = list(previous), list(current)
     before = _states(previous)
     after = _states(current)
@@ -99,7 +134,7 @@ def compare_crawls(previous: Iterable[PageSummary], current: Iterable[PageSummar
     )
 
 
-def _states(pages: Iterable[PageSummary]) -> dict[str, PageState]:
+def _states(pages: Iterable[PageFacts]) -> dict[str, PageState]:
     states: dict[str, PageState] = {}
     for page in pages:
         states.setdefault(page.url, PageState(status=page.status, title=page.title))
@@ -109,15 +144,12 @@ def _states(pages: Iterable[PageSummary]) -> dict[str, PageState]:
 _Findings = dict[tuple[str, AuditCategory], dict[str, Impact]]
 
 
-def _findings(pages: Iterable[PageSummary]) -> _Findings:
+def _findings(pages: Iterable[PageFacts]) -> _Findings:
     """Per (url, audited category), the rules failed and their impacts."""
     found: _Findings = {}
     for page in pages:
-        audits = page.audits
-        for category in _COMPARED if audits is not None else ():
-            items = getattr(audits, category)
-            if items is not None:
-                found.setdefault((page.url, category), {item.rule: item.impact for item in items})
+        for category, rules in page.findings.items():
+            found.setdefault((page.url, category), rules)
     return found
 
 
@@ -130,4 +162,4 @@ def _difference(these: _Findings, those: _Findings) -> list[FindingChange]:
         for rule, impact in rules.items()
         if rule not in those[(url, category)]
     ]
-    return sorted(changes, key=lambda c: (c.url, _COMPARED.index(c.category), c.rule))
+    return sorted(changes, key=lambda c: (c.url, COMPARED.index(c.category), c.rule))

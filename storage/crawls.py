@@ -156,6 +156,28 @@ class CrawlQueries(JobQueries):
         )
         return [json.loads(row["data"]) for row in rows]
 
+    async def crawl_page_findings(self, crawl_id: str, categories: Sequence[str]) -> list[Row]:
+        """Every page of a crawl, in crawl order, as ``url``, ``status``, ``title`` and, per
+        audit category, the ``[rule, impact]`` pairs it fails (``None`` when the page was
+        not audited in it): what comparing two crawls reads, without their pages' bulk."""
+        if not all(name.isidentifier() for name in categories):
+            raise ValueError(f"not audit categories: {categories!r}")
+        picked = ", ".join(
+            f"CASE WHEN json_type(data, '$.audits.{name}') = 'array' THEN (SELECT "
+            "json_group_array(json_array(json_extract(f.value, '$.rule'), "
+            f"json_extract(f.value, '$.impact'))) FROM json_each(data, '$.audits.{name}') AS f) "
+            f"END AS {name}"
+            for name in categories
+        )
+        rows = await self.fetchall(
+            f"SELECT url, status, title, {picked} FROM crawl_pages WHERE crawl_id = ? ORDER BY seq",
+            (crawl_id,),
+        )
+        for row in rows:
+            for name in categories:
+                row[name] = None if row[name] is None else json.loads(row[name])
+        return rows
+
     async def crawl_page_urls(self, crawl_id: str) -> list[str]:
         """The URL of every page of a crawl, in crawl order."""
         rows = await self.fetchall(

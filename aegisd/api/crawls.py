@@ -95,9 +95,19 @@ class Crawl(BaseModel):
     duration: int | None
 
 
+DETAIL_PAGES = 100
+"""Pages the crawl's detail view carries, the first in crawl order; the rest are listed by
+``GET /crawls/:id/pages``."""
+
+
 class CrawlResults(BaseModel):
-    pages: list[dict[str, Any]]
-    broken_links: list[dict[str, Any]]
+    pages: list[dict[str, Any]] = Field(
+        description=f"The first {DETAIL_PAGES} pages in crawl order; every page is listed, "
+        "page by page, at pages_url."
+    )
+    pages_total: int = Field(description="How many pages the crawl stored.")
+    pages_url: str = Field(description="The paginated list of all the crawl's pages.")
+    broken_links: list[dict[str, Any]] = Field(description="Every broken link, not capped.")
     changes: dict[str, Any] | None
 
 
@@ -124,10 +134,17 @@ async def list_crawls(request: web.Request, query: CrawlQuery) -> Page[Crawl]:
 
 @router.get("/crawls/{crawl_id}")
 async def get_crawl(request: web.Request, crawl_id: str) -> CrawlDetail:
-    """Get a crawl with its pages, broken links and changes since the previous crawl."""
+    """Get a crawl with its first pages, all its broken links and its changes since the
+    previous crawl."""
     row = await load_crawl(request, crawl_id)
-    pages = await request.app[DB].crawl_pages(crawl_id)
-    results = CrawlResults(pages=pages, broken_links=row["broken_links"], changes=row["changes"])
+    pages, total = await request.app[DB].list_crawl_pages(crawl_id, DETAIL_PAGES, 0)
+    results = CrawlResults(
+        pages=pages,
+        pages_total=total,
+        pages_url=f"{request.path.rstrip('/')}/pages",
+        broken_links=row["broken_links"],
+        changes=row["changes"],
+    )
     return CrawlDetail.model_validate({**row, "results": results})
 
 

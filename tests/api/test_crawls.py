@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from aegisd.api.crawls import DETAIL_PAGES
 from aegisd.state import DB
 from runner.browsers import Browsers
 from tests.apiclient import Daemon, make_config, running
@@ -176,3 +177,54 @@ async def test_project_bound_key_and_cascade(daemon: Daemon, serve: ServeApp) ->
     await daemon.call("DELETE", f"/projects/{other['id']}")
     assert (await daemon.call("GET", f"/crawls/{theirs['id']}")).status == 404
     assert await daemon.db.fetchval("SELECT COUNT(*) FROM crawl_pages") == 0
+
+
+async def test_detail_caps_pages_and_the_pages_list_has_the_rest(daemon: Daemon) -> None:
+    project = await daemon.project(base_url="http://127.0.0.1:9/")
+    db = daemon.db
+    row = await db.create_crawl(project["id"], "full", 1000, 5, "http://127.0.0.1:9/", False, {})
+    total = DETAIL_PAGES * 2 + 37
+    urls = [f"http://127.0.0.1:9/p/{seq}" for seq in range(total)]
+    for seq, url in enumerate(urls):
+        data = {"url": url, "status": 200, "title": f"P{seq}", "depth": min(seq, 5)}
+        await db.add_crawl_page(row["id"], seq, url, 200, f"P{seq}", min(seq, 5), data)
+    broken = [
+        {"url": f"http://127.0.0.1:9/gone/{n}", "name": "Gone", "status": 404, "error": None,
+         "found_on": urls[n]}
+        for n in range(DETAIL_PAGES + 5)
+    ]  # fmt: skip
+    await db.finish_crawl(
+        row["id"], "completed", pages_found=total, pages_crawled=total, broken_links=broken,
+        broken_links_count=len(broken), changes={"previous_crawl_id": None, "added": urls},
+    )  # fmt: skip
+
+    for prefix in ("/v1", "/api/v1"):
+        detail = (await daemon.call("GET", f"/crawls/{row['id']}", prefix=prefix)).data
+        results = detail["results"]
+        assert [page["url"] for page in results["pages"]] == urls[:DETAIL_PAGES]
+        assert results["pages_total"] == total
+        assert results["pages_url"] == f"{prefix}/crawls/{row['id']}/pages"
+        assert results["broken_links"] == broken  # complete, not capped
+        assert results["changes"]["added"] == urls
+
+    listed: list[str] = []
+    number = 1
+    while True:
+        answer = await daemon.call("GET", f"/crawls/{row['id']}/pages?limit=100&page={number}")
+        assert answer.body["pagination"] == {
+            "page": number, "limit": 100, "total": total, "pages": 3
+        }  # fmt: skip
+        if not answer.data:
+            break
+        listed += [page["url"] for page in answer.data]
+        number += 1
+    assert listed == urls and number == 4
+
+    for query, field in [("page=0", "page"), ("limit=101", "limit"), ("limit=x", "limit"),
+                         ("pageSize=0", "pageSize")]:  # fmt: skip
+        answer = await daemon.call("GET", f"/crawls/{row['id']}/pages?{query}")
+        assert answer.status == 400, query
+        assert answer.error["code"] == "VALIDATION_ERROR"
+        assert field in {d["field"] for d in answer.error["details"]}, answer.body
+    empty = await daemon.call("GET", f"/crawls/{row['id']}/pages?page=9&limit=100")
+    assert empty.data == [] and empty.body["pagination"]["total"] == total

@@ -85,6 +85,7 @@ async def _submit(
             responses.append(response)
 
     playback = Playback(page, step_timeout_s=timeout_s)
+    playback.collect_console_errors()  # what the landing page logs decides its assertion
     page.on("download", on_download)
     page.on("framenavigated", on_navigated)
     page.on("response", on_response)

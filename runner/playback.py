@@ -133,7 +133,9 @@ class Playback:
         page.on("crash", self._on_crash)
         page.on("close", lambda _page: self._closed.set())
 
-    def _collect_console_errors(self) -> None:
+    def collect_console_errors(self) -> None:
+        """Collect console errors and uncaught page errors from now on (``play`` does when
+        its sequence checks them)."""
         if not self._collecting:
             self._collecting = True
             self.page.on("console", self._on_console)
@@ -191,7 +193,7 @@ class Playback:
         """
         index, started = 0, time.monotonic()
         if any(isinstance(step, steps.ExpectNoConsoleErrors) for step in sequence):
-            self._collect_console_errors()
+            self.collect_console_errors()
         try:
             async with asyncio.timeout(timeout_s):
                 if any(isinstance(step, steps.ExpectPerformance) for step in sequence):

@@ -34,7 +34,7 @@ pages get no case and are no link destination. Left out because they cannot be
 asserted stably: titles, headings and link names that are empty, cut short by
 the crawler, or look like they change from one load to the next
 (``crawler.stable``); link names not unique among the page's visible links;
-links that are external, hidden, open a new tab, download, look like logging out
+links that are external, hidden, open a new tab or a popup, download, look like logging out
 or deleting, or lead back to their own page or to a page that was not crawled or
 did not load; links and forms of pages the crawler truncated. The ``notes`` say,
 per case, why it was made and, per page, what was left out and why.

@@ -144,11 +144,14 @@ async def test_browser_killed_under_a_crawl_and_a_run(
 ) -> None:
     base = await serve(Site(_many_pages(20), delay_s=0.4).app())
     project = await daemon.project(base_url=base)
-    suite = await make_suite(daemon, project["id"], [CASES[0]] * 6)
+    # Enough cases (each waits 0.4 s for the site) that the run is still going
+    # when the crawl has its first page, however fast the lanes get.
+    suite = await make_suite(daemon, project["id"], [CASES[0]] * 40)
     crawl = (await daemon.call("POST", "/crawls", json={"project_id": project["id"]})).data
     run = (await daemon.call("POST", "/runs", json={"suite_id": suite["id"]})).data
-    await daemon.wait_for(f"/crawls/{crawl['id']}", lambda c: c["pages_crawled"] >= 1)
     await daemon.wait_for(f"/runs/{run['id']}", lambda r: r["status"] == "running")
+    await daemon.wait_for(f"/crawls/{crawl['id']}", lambda c: c["pages_crawled"] >= 1)
+    assert (await daemon.call("GET", f"/runs/{run['id']}")).data["status"] == "running"
     assert _kill_browser_processes() > 0
     crawl = await daemon.finished(f"/crawls/{crawl['id']}", within_s=120)
     run = await daemon.finished(f"/runs/{run['id']}", within_s=120)

@@ -7,10 +7,10 @@ import asyncio
 from functools import partial
 from typing import Any
 
-from aegisd.api.projects import CrawlDefaults
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.progress import Progress
+from aegisd.project_settings import CrawlDefaults
 from aegisd.webhooks import crawl_events
 from crawler.audits.audit import finish_audits
 from crawler.audits.summary import audit_rules, audit_summary

@@ -13,6 +13,7 @@ from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, rend
 from aegisd.dashboard.views import trend
 from aegisd.envelope import PageQuery
 from aegisd.errors import ValidationFailed
+from aegisd.project_settings import CrawlDefaults
 from aegisd.state import DB
 
 pages = PageRouter()
@@ -32,7 +33,7 @@ CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("descrip
 EDIT_FORM = Form(
     (FormField("name"), FormField("base_url"), FormField("description", blank="null"), *_SETTINGS)
 )
-_DEFAULTS = projects.CrawlDefaults().model_dump()
+_DEFAULTS = CrawlDefaults().model_dump()
 TREND_RUNS = 40
 
 

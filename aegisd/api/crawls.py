@@ -15,10 +15,10 @@ from aegisd.errors import NotFound
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB
 from aegisd.triggers import queue_crawl
+from aegisd.views import Crawl, CrawlStatus
 from crawler.audits.models import (
     AUDIT_CATEGORIES,
     AuditCategory,
-    AuditSummary,
     Finding,
     PageAudits,
     PerformanceFigures,
@@ -28,8 +28,6 @@ from crawler.audits.performance import THRESHOLDS, performance_findings
 from crawler.audits.summary import audit_rules
 
 router = Router()
-
-CrawlStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 
 
 class CrawlCreate(BaseModel):
@@ -67,32 +65,6 @@ class RulePage(BaseModel):
     title: str | None
     status: int | None
     finding: Finding = Field(description="What the page fails: the impact and its elements.")
-
-
-class Crawl(BaseModel):
-    id: str
-    project_id: str
-    status: CrawlStatus
-    mode: Literal["full", "quick"]
-    max_pages: int
-    depth: int
-    start_url: str
-    pages_found: int
-    pages_crawled: int
-    broken_links_count: int
-    links_checked: int = Field(
-        description="Link targets checked with one request each instead of being crawled."
-    )
-    console_errors_count: int
-    audit_summary: AuditSummary | None = Field(
-        None, description="Scores and counts per audit category, once the crawl completed."
-    )
-    suite_id: str | None
-    error: str | None
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
-    duration: int | None
 
 
 DETAIL_PAGES = 100

@@ -118,9 +118,9 @@ async def crawl(
     empty, so a crawl of thousands of pages is never held (without ``on_page``
     the result has every page). Only what the crawl itself needs is kept: the
     URLs seen, each page's URL and the targets and names of its checked links,
-    and each visited URL's status. ``on_progress(pages_found, pages_crawled)`` whenever either
-    count changes (found: pages committed plus URLs waiting, at most
-    ``max_pages``). Cancelling the calling task stops the crawl, closes its
+    and what each visited or checked URL answered. ``on_progress(pages_found,
+    pages_crawled)`` is awaited whenever either count changes (found: pages
+    committed plus URLs waiting, at most ``max_pages``). Cancelling the calling task stops the crawl, closes its
     browser context and propagates ``CancelledError``. Raises
     ``StartUrlDisallowed``, ``StartPageUnreachable``, ``LoginFailed`` (a login
     step failed), and ``BrowserFailed`` as soon as the browser closes under the
@@ -184,7 +184,8 @@ class _Crawl:
         self._considered: set[str] = set()
         self._waiting_urls: set[str] = set()
         self._claimed_forms: set[FormKey] = set()
-        self._checks: dict[str, asyncio.Task[LinkStatus]] = {}
+        # Per link target asked for: its check while running, then what it answered.
+        self._checks: dict[str, asyncio.Task[None] | LinkStatus] = {}
         self._checks_open = asyncio.Semaphore(options.concurrency)
         # A visit's task is dropped once committed: it holds the whole page.
         self._visits: list[asyncio.Task[PageVisit] | None] = []
@@ -216,7 +217,7 @@ class _Crawl:
                 if not await self._checked():
                     stopped = "max_duration"
         finally:
-            tasks = [*filter(None, self._visits), *self._checks.values()]
+            tasks = [*filter(None, self._visits), *self._running_checks()]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -225,7 +226,7 @@ class _Crawl:
             pages_crawled=self._count,
             broken_links=self._broken_links(),
             stopped_reason=stopped,
-            links_checked=sum(not task.cancelled() for task in self._checks.values()),
+            links_checked=sum(isinstance(check, LinkStatus) for check in self._checks.values()),
         )
 
     async def _crawl(self) -> StopReason:
@@ -460,27 +461,33 @@ class _Crawl:
                 continue
             self._checks[url] = asyncio.create_task(self._check(request, url, timeout_s))
 
-    async def _check(self, request: APIRequestContext, url: str, timeout_s: float) -> LinkStatus:
+    async def _check(self, request: APIRequestContext, url: str, timeout_s: float) -> None:
         async with self._checks_open:
-            return await check_link(request, url, timeout_s=timeout_s)
+            status = await check_link(request, url, timeout_s=timeout_s)
+        self._checks[url] = status  # in place of this task, which then goes
+
+    def _running_checks(self) -> list[asyncio.Task[None]]:
+        return [check for check in self._checks.values() if isinstance(check, asyncio.Task)]
 
     async def _checked(self) -> bool:
         """Wait for the link checks within the time cap; whether they all ended."""
-        pending = [task for task in self._checks.values() if not task.done()]
+        pending = [task for task in self._running_checks() if not task.done()]
         if pending and self._time_left() > 0:
             await asyncio.wait(pending, timeout=self._time_left())
         if self._closed.done():
             raise BrowserFailed("the browser closed during the crawl")
-        return all(task.done() for task in self._checks.values())
+        return all(task.done() for task in self._running_checks())
 
     def _link_status(self, url: str) -> LinkStatus | None:
         outcome = self._outcomes.get(url)
         if outcome is not None:
             return outcome
-        task = self._checks.get(url)
-        if task is None or not task.done() or task.cancelled():
-            return None
-        return task.result()
+        check = self._checks.get(url)
+        if check is None or isinstance(check, LinkStatus):
+            return check
+        if check.done() and not check.cancelled():
+            check.result()  # a check that failed unexpectedly says why
+        return None
 
     def _broken_links(self) -> list[BrokenLink]:
         broken = []

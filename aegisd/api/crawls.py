@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
@@ -14,18 +13,17 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB
+from aegisd.stored_pages import tally_audits
 from aegisd.triggers import queue_crawl
 from aegisd.views import Crawl, CrawlStatus
 from crawler.audits.models import (
     AUDIT_CATEGORIES,
     AuditCategory,
     Finding,
-    PageAudits,
     PerformanceFigures,
     RuleSummary,
 )
 from crawler.audits.performance import THRESHOLDS, performance_findings
-from crawler.audits.summary import audit_rules
 
 router = Router()
 
@@ -172,16 +170,7 @@ async def _crawl_rules(request: web.Request, crawl_id: str) -> list[RuleSummary]
     stored = await db.crawl_audit_rules(crawl_id)
     if stored is not None:
         return [RuleSummary.model_validate(rule) for rule in stored]
-    return await asyncio.to_thread(_rules_of, await db.crawl_page_audits(crawl_id))
-
-
-def _rules_of(pages: list[tuple[str, dict[str, Any] | None]]) -> list[RuleSummary]:
-    audited = [(url, _audits(audits)) for url, audits in pages]
-    return audit_rules(audited)
-
-
-def _audits(data: dict[str, Any] | None) -> PageAudits | None:
-    return None if data is None else PageAudits.model_validate(data)
+    return (await tally_audits(db, crawl_id)).rules()
 
 
 def _performance_page(row: dict[str, Any], rule: str) -> RulePage:

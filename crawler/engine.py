@@ -78,6 +78,7 @@ from crawler.models import (
     StopReason,
 )
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
+from crawler.tabs import Tabs, close_page
 from crawler.urls import (
     UrlFilter,
     index_key,
@@ -87,7 +88,7 @@ from crawler.urls import (
     same_origin,
     variant_group,
 )
-from crawler.visit import PageVisit, close_page, visit_page
+from crawler.visit import PageVisit, visit_page
 from runner.browsers import Browsers, new_page
 from runner.login import Login, log_in
 from runner.playback import reason
@@ -164,6 +165,7 @@ class _Crawl:
         on_progress: ProgressCallback | None,
     ) -> None:
         self._context = context
+        self._tabs = Tabs(context)
         self._external = external
         self._options = options
         self._on_page = on_page
@@ -289,7 +291,7 @@ class _Crawl:
     async def _visit(self, entry: _Entry) -> PageVisit:
         async with self._slots:
             return await visit_page(
-                self._context,
+                self._tabs,
                 entry.url,
                 origin=self._origin if entry.depth else None,
                 timeout_s=self._options.page_timeout_s,

@@ -53,9 +53,9 @@ from crawler.form_cases import FormKey, FormPlan, form_key, form_label, plan_for
 from crawler.locators import clickable
 from crawler.models import FormSubmission, PageForm, PageLink, PageResult
 from crawler.notes import CaseNote, GenerationNotes, LeftOut, LeftOutReason, PageNotes
+from crawler.reading import HTML_TYPES
 from crawler.stable import is_stable_text
 from crawler.urls import looks_destructive, normalise_url, origin_of, variant_group
-from crawler.visit import HTML_TYPES
 from runner.export_common import unique
 from runner.steps import (
     Case,

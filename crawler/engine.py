@@ -69,6 +69,7 @@ from crawler.audits.audit import prepare_context
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.form_cases import FormKey
 from crawler.linkcheck import EXTERNAL_TIMEOUT_S, LinkStatus, check_link
+from crawler.matches import MARK_ENGINE, MARK_ENGINE_JS
 from crawler.models import (
     BrokenLink,
     CrawlOptions,
@@ -122,9 +123,10 @@ async def crawl(
     step failed), and ``BrowserFailed`` as soon as the browser closes under the
     crawl (the next crawl relaunches it).
     """
+    await browsers.register_selector_engine(MARK_ENGINE, MARK_ENGINE_JS)
     async with AsyncExitStack() as stack:
         context = await stack.enter_async_context(
-            browsers.context("chromium", **_context_options(options))
+            browsers.context("chromium", **context_options(options))
         )
         context.set_default_timeout(options.page_timeout_s * 1000)
         await prepare_context(context, options.audits)
@@ -135,15 +137,16 @@ async def crawl(
         return await _Crawl(context, external, options, on_page, on_progress).run()
 
 
-def _context_options(options: CrawlOptions) -> dict[str, Any]:
-    context_options: dict[str, Any] = {"accept_downloads": False, "service_workers": "block"}
+def context_options(options: CrawlOptions) -> dict[str, Any]:
+    """The options of a crawl's browser context (``Browser.new_context`` keywords)."""
+    made: dict[str, Any] = {"accept_downloads": False, "service_workers": "block"}
     if options.headers:
-        context_options["extra_http_headers"] = dict(options.headers)
+        made["extra_http_headers"] = dict(options.headers)
     if options.user_agent:
-        context_options["user_agent"] = options.user_agent
+        made["user_agent"] = options.user_agent
     if options.login is not None:
-        context_options["base_url"] = options.base_url or options.start_url
-    return context_options
+        made["base_url"] = options.base_url or options.start_url
+    return made
 
 
 @dataclass(frozen=True)

@@ -316,8 +316,15 @@ async def new_page(context: BrowserContext) -> Page:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not opening.done():
-            # Cancelling only requests it: ``opening`` is not done until it runs again.
+            # Cancelling only requests it: ``opening`` is not done until it runs again,
+            # maybe with the browser's error, which nobody is left to hear.
+            opening.add_done_callback(_forget)
             opening.cancel()
     if not opening.done() or opening.cancelled():
         raise PlaywrightError("the browser closed before the page opened")
     return opening.result()
+
+
+def _forget(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -15,10 +15,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from aegisd.api.projects import http_url
 from aegisd.app import configure_logging, create_app
 from aegisd.auth import SCOPES, create_key
 from aegisd.config import Config, ConfigError, load_config
+from aegisd.project_settings import http_url
 from aegisd.scan import EXIT_ERROR, ScanOptions, scan
 from runner.browsers import BROWSER_NAMES
 from runner.errors import BrowserNotAvailable

@@ -4,20 +4,18 @@ generates the suite."""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
-from aegisd.api.projects import CrawlDefaults
 from aegisd.config import Config
 from aegisd.jobs import Row
 from aegisd.progress import Progress
+from aegisd.project_settings import CrawlDefaults
+from aegisd.stored_pages import compare_stored, generate_stored, tally_audits
 from aegisd.webhooks import crawl_events
-from crawler.audits.audit import finish_audits
-from crawler.audits.summary import audit_rules, audit_summary
-from crawler.changes import COMPARED, PageFacts, compare_facts
+from crawler.audits.summary import AuditTally
 from crawler.engine import crawl
 from crawler.errors import BrowserFailed, CrawlerError
-from crawler.generate import generate, suite_name
+from crawler.generate import GeneratedSuite, suite_name
 from crawler.models import CrawlOptions, PageResult
 from runner.browsers import Browsers
 from runner.errors import BrowserNotAvailable, LoginFailed
@@ -72,15 +70,16 @@ class CrawlJobs:
             prepare_generation=bool(row["generate_suite"]),
             **row["options"],
         )
-        stored = 0
+        stored = console_errors = 0
 
         async def on_page(page: PageResult) -> None:
-            nonlocal stored
+            nonlocal stored, console_errors
             data = page.model_dump(mode="json")
             await self.db.add_crawl_page(
                 crawl_id, stored, page.url, page.status, page.title, page.depth, data
             )
             stored += 1
+            console_errors += len(page.console_errors)
 
         async def on_progress(found: int, crawled: int) -> None:
             await self.db.set_crawl_progress(crawl_id, found, crawled)
@@ -94,17 +93,19 @@ class CrawlJobs:
         except (CrawlerError, BrowserNotAvailable, LoginFailed) as exc:
             await self.failed(row, self._explain(exc))
             return
-        summary, rules = await self._finish_audits(crawl_id, result.pages)
-        suite_id = await self._generate(row, result.pages) if row["generate_suite"] else None
+        # The pages are in SQLite, not held: what follows reads them back a batch at a time.
+        tally = await tally_audits(self.db, crawl_id, finish=True)
+        summary, rules = await asyncio.to_thread(_audit_results, tally)
+        suite_id = await self._generate(row) if row["generate_suite"] else None
         await self._finish(
             row,
             "completed",
-            pages_found=len(result.pages),
-            pages_crawled=len(result.pages),
+            pages_found=result.pages_crawled,
+            pages_crawled=result.pages_crawled,
             broken_links=[link.model_dump(mode="json") for link in result.broken_links],
             broken_links_count=len(result.broken_links),
             links_checked=result.links_checked,
-            console_errors_count=sum(len(page.console_errors) for page in result.pages),
+            console_errors_count=console_errors,
             changes=await self._changes(row),
             audit_summary=summary,
             audit_rules=rules,
@@ -118,18 +119,7 @@ class CrawlJobs:
             return f"{error} (reached through {remote}; the next crawl reconnects)"
         return str(error)
 
-    async def _finish_audits(
-        self, crawl_id: str, pages: list[PageResult]
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """Add the crawl-wide findings to the pages (stored again where they changed); the
-        crawl's audit summary and rules."""
-        changed = await asyncio.to_thread(finish_audits, pages)
-        if changed:
-            updates = {index: pages[index].model_dump(mode="json") for index in changed}
-            await self.db.update_crawl_pages(crawl_id, updates)
-        return await asyncio.to_thread(_audit_results, pages)
-
-    async def _generate(self, row: Row, pages: list[PageResult]) -> str | None:
+    async def _generate(self, row: Row) -> str | None:
         def phase(name: str) -> None:
             label, progress = _PHASES[name]
             self.progress.publish(
@@ -143,42 +133,36 @@ class CrawlJobs:
         if project is None:  # deleted while crawling
             return None
         phase("generating")
-        # CPU-bound on a large crawl: off the event loop, so the API keeps answering.
         settings = CrawlDefaults.model_validate(project["settings"])
-        generated = await asyncio.to_thread(
-            partial(
-                generate,
-                pages,
-                project["base_url"],
-                submit_post_forms=settings.submit_post_forms,
-                visual_checks=settings.visual_checks,
-            )
+        generated = await generate_stored(
+            self.db,
+            row["id"],
+            project["base_url"],
+            submit_post_forms=settings.submit_post_forms,
+            visual_checks=settings.visual_checks,
         )
         if not generated.cases:
             phase("done")
             return None
         phase("saving")
+        cases, notes = await asyncio.to_thread(_dumped, generated)
         suite = await self.db.create_suite(
             project["id"],
             row["id"],
             suite_name(project["base_url"]),
             project["base_url"],
-            [case.model_dump(mode="json", exclude={"id"}) for case in generated.cases],
-            generated.notes.model_dump(mode="json"),
+            cases,
+            notes,
         )
         phase("done")
         return str(suite["id"])
 
     async def _changes(self, row: Row) -> dict[str, Any] | None:
-        """The changes since the project's previous completed crawl, compared from what
-        both crawls stored (after their audits were finished): their pages' facts only,
-        not the pages, so a crawl of thousands of pages is not held twice to compare."""
+        """The changes since the project's previous completed crawl."""
         previous = await self.db.previous_completed_crawl(row["project_id"], row["id"])
         if previous is None:
             return None
-        before = await self.db.crawl_page_findings(previous["id"], COMPARED)
-        after = await self.db.crawl_page_findings(row["id"], COMPARED)
-        changes = await asyncio.to_thread(_compare, before, after)
+        changes = await compare_stored(self.db, previous["id"], row["id"])
         return {"previous_crawl_id": previous["id"], **changes}
 
     async def _finish(self, row: Row, status: str, **fields: Any) -> None:
@@ -187,21 +171,13 @@ class CrawlJobs:
         self.progress.publish(row["id"], "done", {"result": result, "status": status})
 
 
-def _compare(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, Any]:
-    return compare_facts(map(_facts, before), map(_facts, after)).model_dump(mode="json")
-
-
-def _facts(row: dict[str, Any]) -> PageFacts:
-    findings = {
-        category: {rule: impact for rule, impact in row[category]}
-        for category in COMPARED
-        if row[category] is not None
-    }
-    return PageFacts(row["url"], row["status"], row["title"] or "", findings)
-
-
-def _audit_results(pages: list[PageResult]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    audited = [(page.url, page.audits) for page in pages]
-    summary = audit_summary(audited)
-    rules = [rule.model_dump(mode="json") for rule in audit_rules(audited)]
+def _audit_results(tally: AuditTally) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    summary = tally.summary()
+    rules = [rule.model_dump(mode="json") for rule in tally.rules()]
     return (None if summary is None else summary.model_dump(mode="json")), rules
+
+
+def _dumped(suite: GeneratedSuite) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The suite's cases and notes as stored."""
+    cases = [case.model_dump(mode="json", exclude={"id"}) for case in suite.cases]
+    return cases, suite.notes.model_dump(mode="json")

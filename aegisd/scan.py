@@ -51,7 +51,8 @@ class ScanOptions:
 
 
 def crawl_findings(crawl: dict[str, Any], pages: list[dict[str, Any]]) -> list[CaseResult]:
-    """The crawl's own failures as test results: broken links, 5xx pages, script errors."""
+    """The crawl's own failures as test results: broken links, 5xx pages, script errors
+    (of ``pages``: those ``crawl_page_problems`` gives, or any with those keys)."""
     findings: list[tuple[str, str]] = [
         (
             f"Broken link: {link['url']}",
@@ -141,9 +142,9 @@ async def _scan(options: ScanOptions, config: Config, out: TextIO) -> int:
         if crawl["status"] != "completed":
             progress.done(f"Crawl failed: {crawl['error']}")
             return EXIT_ERROR
-        pages = await db.crawl_pages(crawl["id"])
+        pages = await db.crawl_page_problems(crawl["id"])
         progress.done(
-            f"Crawled {len(pages)} pages: {crawl['broken_links_count']} broken links, "
+            f"Crawled {crawl['pages_crawled']} pages: {crawl['broken_links_count']} broken links, "
             f"{crawl['console_errors_count']} console errors"
         )
         if crawl["audit_summary"]:

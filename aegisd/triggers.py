@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from aegisd.api.projects import http_url
 from aegisd.errors import BrowserUnavailable, ValidationFailed
+from aegisd.project_settings import http_url
 from aegisd.state import BROWSERS, CONFIG, CRAWLS, DB, RUNS
 from crawler.audits.models import AUDIT_CATEGORIES
 from runner.errors import BrowserNotAvailable

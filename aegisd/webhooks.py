@@ -34,8 +34,6 @@ import aiohttp
 from aiohttp import web
 
 from aegisd import __version__
-from aegisd.api.crawls import Crawl
-from aegisd.api.runs import run_view
 from aegisd.config import Config
 from aegisd.links import LinkSigner, dashboard_url
 from aegisd.mail import mailto_recipients, send_mail, smtp_problem
@@ -47,6 +45,7 @@ from aegisd.messages import (
     teams_message,
 )
 from aegisd.state import CONFIG, DB, WEBHOOK_SENDER
+from aegisd.views import Crawl, run_view
 from runner.results import CaseResult
 from storage import Database
 from storage.ids import to_iso, utc_now

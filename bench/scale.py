@@ -17,7 +17,8 @@ crawls are by default; the second crawl is diffed against the first), and prints
 - ``GET /v1/crawls/:id`` (median and slowest of five) and the last page of
   ``GET /v1/crawls/:id/pages``;
 - suite generation and the diff against the previous crawl, timed again in this
-  process over the pages the daemon stored (the same functions the daemon runs).
+  process over the pages the daemon stored, read back from SQLite a batch at a time
+  (the same functions the daemon runs).
 
     .venv/bin/python -m bench.scale [--sizes 500,2000,5000] [--concurrency 4]
 
@@ -41,11 +42,9 @@ import aiohttp
 from aiohttp import web
 
 from aegisd.auth import create_key
+from aegisd.stored_pages import compare_stored, generate_stored
 from bench.api import start_daemon, wait_healthy
 from bench.crawl import serve_site
-from crawler.changes import compare_crawls
-from crawler.generate import generate_suite
-from crawler.models import PageResult
 from storage import Database
 from tests.daemon import free_port
 
@@ -239,15 +238,14 @@ async def _timed_get(session: aiohttp.ClientSession, url: str, repeat: int = 5) 
 
 
 async def _stages(db_path: Path, previous: str, current: str, base_url: str) -> tuple[float, float]:
-    """Seconds to generate the suite of ``current`` and to diff it against ``previous``."""
+    """Seconds to generate the suite of ``current`` from its stored pages and to diff it
+    against ``previous``, the way the daemon does both."""
     async with Database(db_path) as db:
-        before = [PageResult.model_validate(p) for p in await db.crawl_pages(previous)]
-        after = [PageResult.model_validate(p) for p in await db.crawl_pages(current)]
-    started = time.perf_counter()
-    await asyncio.to_thread(generate_suite, after, base_url)
-    generated = time.perf_counter() - started
-    started = time.perf_counter()
-    await asyncio.to_thread(compare_crawls, before, after)
+        started = time.perf_counter()
+        await generate_stored(db, current, base_url, submit_post_forms=False, visual_checks=True)
+        generated = time.perf_counter() - started
+        started = time.perf_counter()
+        await compare_stored(db, previous, current)
     return generated, time.perf_counter() - started
 
 

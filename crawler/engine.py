@@ -56,11 +56,12 @@ and, when logged in, URLs that look like logging out.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from playwright.async_api import APIRequestContext, BrowserContext
 from playwright.async_api import Error as PlaywrightError
@@ -115,10 +116,14 @@ async def crawl(
     """Crawl a site with Chromium from ``options.start_url``.
 
     ``on_page(page)`` is awaited for every page, in result order, as soon as it
-    is committed; ``on_progress(pages_found, pages_crawled)`` whenever either
-    count changes (found: pages committed plus URLs waiting, at most
-    ``max_pages``). Cancelling the calling task stops the crawl, closes its
-    browser context and propagates ``CancelledError``. Raises
+    is committed, and the crawl then lets go of it: the result's ``pages`` is
+    empty, so a crawl of thousands of pages is never held (without ``on_page``
+    the result has every page). Only what the crawl itself needs is kept: the
+    URLs seen, each page's URL and the targets and names of its checked links,
+    and what each visited or checked URL answered. ``on_progress(pages_found,
+    pages_crawled)`` is awaited whenever either count changes (found: pages
+    committed plus URLs waiting, at most ``max_pages``). Cancelling the calling task
+    stops the crawl, closes its browser context and propagates ``CancelledError``. Raises
     ``StartUrlDisallowed``, ``StartPageUnreachable``, ``LoginFailed`` (a login
     step failed), and ``BrowserFailed`` as soon as the browser closes under the
     crawl (the next crawl relaunches it).
@@ -184,14 +189,18 @@ class _Crawl:
         self._considered: set[str] = set()
         self._waiting_urls: set[str] = set()
         self._claimed_forms: set[FormKey] = set()
-        self._checks: dict[str, asyncio.Task[LinkStatus]] = {}
+        # Per link target asked for: its check while running, then what it answered.
+        self._checks: dict[str, asyncio.Task[None] | LinkStatus] = {}
         self._checks_open = asyncio.Semaphore(options.concurrency)
-        self._visits: list[asyncio.Task[PageVisit]] = []
+        # A visit's task is dropped once committed: it holds the whole page.
+        self._visits: list[asyncio.Task[PageVisit] | None] = []
         self._committed = 0
-        self._pages: list[PageResult] = []
+        self._count = 0
+        self._pages: list[PageResult] | None = None if on_page is not None else []
+        self._links: list[tuple[str, tuple[_Link, ...]]] = []
         self._page_urls: set[str] = set()
         self._documents: dict[str, tuple[int | None, str]] = {}
-        self._outcomes: dict[str, PageVisit] = {}
+        self._outcomes: dict[str, LinkStatus] = {}
         self._progress = (0, 0)
         self._deadline = 0.0
         # A tab being opened when the browser dies is never settled by Playwright, so its
@@ -208,20 +217,21 @@ class _Crawl:
         try:
             stopped = await self._crawl()
             if stopped != "max_duration":
-                for page in self._pages:
-                    self._check_links(page)
+                for _url, links in self._links:
+                    self._check_links(links)
                 if not await self._checked():
                     stopped = "max_duration"
         finally:
-            tasks = [*self._visits, *self._checks.values()]
+            tasks = [*filter(None, self._visits), *self._running_checks()]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         return CrawlResult(
-            pages=self._pages,
+            pages=self._pages or [],
+            pages_crawled=self._count,
             broken_links=self._broken_links(),
             stopped_reason=stopped,
-            links_checked=sum(not task.cancelled() for task in self._checks.values()),
+            links_checked=sum(isinstance(check, LinkStatus) for check in self._checks.values()),
         )
 
     async def _crawl(self) -> StopReason:
@@ -233,7 +243,7 @@ class _Crawl:
             raise StartUrlDisallowed(f"robots.txt of {self._origin} disallows {start}")
         self._add(start, 0, None)
         await self._report_progress()
-        while len(self._pages) < self._options.max_pages:
+        while self._count < self._options.max_pages:
             if self._committed == len(self._queue):
                 if not self._variants:
                     return "completed"
@@ -242,8 +252,10 @@ class _Crawl:
                 self._variants = []
             self._start_visits()
             visit = self._visits[self._committed]
+            assert visit is not None  # not yet committed
             if not await self._finished(visit):
                 return "max_duration"
+            self._visits[self._committed] = None
             await self._commit(self._queue[self._committed], visit.result())
             self._committed += 1
             await self._report_progress()
@@ -286,7 +298,7 @@ class _Crawl:
         """Start visits in queue order, no more than could still become results."""
         while (
             len(self._visits) < len(self._queue)
-            and len(self._pages) + len(self._visits) - self._committed < self._options.max_pages
+            and self._count + len(self._visits) - self._committed < self._options.max_pages
         ):
             entry = self._queue[len(self._visits)]
             self._visits.append(asyncio.create_task(self._visit(entry)))
@@ -313,24 +325,30 @@ class _Crawl:
 
     async def _commit(self, entry: _Entry, visit: PageVisit) -> None:
         self._waiting_urls.discard(entry.url)
-        if not self._pages:
+        if not self._count:
             await self._adopt_start_page(visit)
-        self._outcomes[entry.url] = visit
-        self._outcomes.setdefault(visit.final_url, visit)
+        outcome = LinkStatus(status=visit.status, error=visit.error)
+        self._outcomes[entry.url] = outcome
+        self._outcomes.setdefault(visit.final_url, outcome)
         if self._is_duplicate(visit):
             return
         page = visit.to_page(entry.depth, entry.referrer)
-        self._pages.append(page)
+        self._count += 1
+        links = _checked_links(page.links)
+        self._links.append((sys.intern(page.url), links))
         self._page_urls.add(page.url)
         self._considered.add(page.url)
-        if self._on_page is not None:
+        if self._pages is not None:
+            self._pages.append(page)
+        else:
+            assert self._on_page is not None
             await self._on_page(page)
         follow = entry.depth < self._options.depth and not visit.broken
         if follow and same_origin(page.url, self._origin):
             for link in page.links:
                 if link.kind == "page" and link.internal:
                     self._add(link.url, entry.depth + 1, page.url, link.name)
-        self._check_links(page, only_unqueued=True)
+        self._check_links(links, only_unqueued=True)
         if entry.depth == 0 and self._options.mode == "full":
             self._start_visits()
             await self._add_sitemap_urls()
@@ -416,23 +434,23 @@ class _Crawl:
 
     async def _report_progress(self) -> None:
         waiting = self._waiting()
-        progress = (min(self._options.max_pages, len(self._pages) + waiting), len(self._pages))
+        progress = (min(self._options.max_pages, self._count + waiting), self._count)
         if progress != self._progress and self._on_progress is not None:
             self._progress = progress
             await self._on_progress(*progress)
 
-    def _check_links(self, page: PageResult, *, only_unqueued: bool = False) -> None:
-        """Start checking the targets of ``page``'s links the crawl will not visit.
+    def _check_links(self, links: Sequence[_Link], *, only_unqueued: bool = False) -> None:
+        """Start checking the targets of a page's ``links`` the crawl will not visit.
 
         ``only_unqueued``: only those never queued (at a commit); at the end, those
         queued but not visited too.
         """
         most = max(MIN_LINK_CHECKS, LINK_CHECKS_PER_PAGE * self._options.max_pages)
-        for link in page.links:
+        for link in links:
             url = link.url
             if len(self._checks) >= most:
                 return
-            if url in self._checks or url in self._outcomes or link.kind not in _CHECKED_KINDS:
+            if url in self._checks or url in self._outcomes:
                 continue
             if link.internal:
                 if only_unqueued and url in self._waiting_urls:
@@ -448,36 +466,42 @@ class _Crawl:
                 continue
             self._checks[url] = asyncio.create_task(self._check(request, url, timeout_s))
 
-    async def _check(self, request: APIRequestContext, url: str, timeout_s: float) -> LinkStatus:
+    async def _check(self, request: APIRequestContext, url: str, timeout_s: float) -> None:
         async with self._checks_open:
-            return await check_link(request, url, timeout_s=timeout_s)
+            status = await check_link(request, url, timeout_s=timeout_s)
+        self._checks[url] = status  # in place of this task, which then goes
+
+    def _running_checks(self) -> list[asyncio.Task[None]]:
+        return [check for check in self._checks.values() if isinstance(check, asyncio.Task)]
 
     async def _checked(self) -> bool:
         """Wait for the link checks within the time cap; whether they all ended."""
-        pending = [task for task in self._checks.values() if not task.done()]
+        pending = [task for task in self._running_checks() if not task.done()]
         if pending and self._time_left() > 0:
             await asyncio.wait(pending, timeout=self._time_left())
         if self._closed.done():
             raise BrowserFailed("the browser closed during the crawl")
-        return all(task.done() for task in self._checks.values())
+        return all(task.done() for task in self._running_checks())
 
-    def _link_status(self, link: PageLink) -> LinkStatus | None:
-        visit = self._outcomes.get(link.url)
-        if visit is not None:
-            return LinkStatus(status=visit.status, error=visit.error)
-        task = self._checks.get(link.url)
-        if task is None or not task.done() or task.cancelled():
-            return None
-        return task.result()
+    def _link_status(self, url: str) -> LinkStatus | None:
+        outcome = self._outcomes.get(url)
+        if outcome is not None:
+            return outcome
+        check = self._checks.get(url)
+        if check is None or isinstance(check, LinkStatus):
+            return check
+        if check.done() and not check.cancelled():
+            check.result()  # a check that failed unexpectedly says why
+        return None
 
     def _broken_links(self) -> list[BrokenLink]:
         broken = []
-        for page in self._pages:
+        for found_on, links in self._links:
             reported: set[str] = set()
-            for link in page.links:
-                if link.kind not in _CHECKED_KINDS or link.url in reported:
+            for link in links:
+                if link.url in reported:
                     continue
-                status = self._link_status(link)
+                status = self._link_status(link.url)
                 if status is not None and status.broken:
                     reported.add(link.url)
                     broken.append(
@@ -486,8 +510,25 @@ class _Crawl:
                             name=link.name,
                             status=status.status,
                             error=status.error,
-                            found_on=page.url,
+                            found_on=found_on,
                             internal=link.internal,
                         )
                     )
         return broken
+
+
+class _Link(NamedTuple):
+    """What link checking keeps of a page's link once the page is committed."""
+
+    url: str
+    name: str
+    internal: bool
+
+
+def _checked_links(links: Sequence[PageLink]) -> tuple[_Link, ...]:
+    """The links of a page whose targets are checked, each (target, name) once, in document
+    order; their strings interned, since most pages link to the same few (a menu)."""
+    kept = {(link.url, link.name): link.internal for link in links if link.kind in _CHECKED_KINDS}
+    return tuple(
+        _Link(sys.intern(url), sys.intern(name), internal) for (url, name), internal in kept.items()
+    )

@@ -4,8 +4,10 @@
 same cases, in the same order, with the same names, and the same notes. Step URLs
 are paths (``/about?tab=2``), so the suite runs against any deployment given as
 the run's base URL. Every locator a step uses is one the crawl verified in the
-live page (``crawler.locators``): what has none is left out. Cases come grouped by
-type, each group in crawl order:
+live page (``crawler.locators``): what has none is left out. ``Generation`` makes
+the same suite from pages read a batch at a time, in two passes, so a crawl of
+thousands of pages need not be held. Cases come grouped by type, each group in crawl
+order:
 
 - ``smoke``, one per page template (``Page loads: /about``): go to it, expect its
   status, its title and its main heading (by role and exact name, with its level
@@ -44,7 +46,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -52,10 +54,10 @@ from crawler.audit_cases import audit_steps
 from crawler.form_cases import FormKey, FormPlan, form_key, form_label, plan_form
 from crawler.locators import clickable
 from crawler.models import FormSubmission, PageForm, PageLink, PageResult
-from crawler.notes import CaseNote, GenerationNotes, LeftOut, LeftOutReason, PageNotes
-from crawler.reading import HTML_TYPES
+from crawler.notes import CaseNote, GenerationNotes, LeftOut, LeftOutReason
+from crawler.site_map import SiteMap
 from crawler.stable import is_stable_text
-from crawler.urls import looks_destructive, normalise_url, origin_of, variant_group
+from crawler.urls import looks_destructive
 from runner.export_common import unique
 from runner.steps import (
     Case,
@@ -74,7 +76,14 @@ from runner.steps import (
     url_path,
 )
 
-__all__ = ["GeneratedSuite", "generate", "generate_suite", "is_stable_text", "suite_name"]
+__all__ = [
+    "GeneratedSuite",
+    "Generation",
+    "generate",
+    "generate_suite",
+    "is_stable_text",
+    "suite_name",
+]
 
 MAX_LINKS_PER_PAGE = 10
 """Navigation cases made from one page's links, the first in document order."""
@@ -115,17 +124,12 @@ def generate(
     simple POST forms are submitted only with ``submit_post_forms``; ``visual_checks``
     ends each page's case with a screenshot check (the daemon passes the project's
     ``settings.visual_checks``, true unless turned off)."""
-    site = _Site(pages, base_url)
-    made = [_page_case(site, page, visual_checks) for page in site.pages]
-    made += _navigation_cases(site)
-    made += _form_cases(site, submit_post_forms)
-    cases = _uniquely_named([case for case, _ in made])
-    whys = [why for _, why in made]
-    notes = GenerationNotes(
-        cases=[CaseNote(name=case.name, why=why) for case, why in zip(cases, whys, strict=True)],
-        pages=site.page_notes(),
+    generation = Generation(
+        base_url, submit_post_forms=submit_post_forms, visual_checks=visual_checks
     )
-    return GeneratedSuite(cases=cases, notes=notes)
+    generation.index(pages)
+    generation.add(pages)
+    return generation.suite()
 
 
 def generate_suite(
@@ -146,70 +150,62 @@ _Made = tuple[Case, str]
 """A case and why it was made."""
 
 
-class _Site:
-    """The loaded pages of a crawl, one per URL, where each crawled URL led, the page
-    templates, the crawl's form submissions, and the notes gathered on the way."""
+class Generation:
+    """``generate`` over a crawl's pages read a batch at a time, without holding them.
 
-    def __init__(self, pages: Sequence[PageResult], base_url: str) -> None:
-        # The crawl follows the start page's redirect (http to https, to www.): the
-        # site lives there then, and requests to the base URL's origin get there too.
-        origins = {origin_of(normalise_url(base_url) or base_url)}
-        origins.update(origin_of(page.url) for page in pages[:1])
-        self.pages: list[PageResult] = []
-        """The template pages: loaded, and the first of their template."""
-        self._landed: dict[str, PageResult | None] = {}
-        self._left_out: dict[str, list[LeftOut]] = {}
-        self._order = {page.url: index for index, page in reversed(list(enumerate(pages)))}
-        self.submissions: dict[FormKey, tuple[str, FormSubmission]] = {}
-        """Per form, the crawl's submission of it and the URL of the page it was made on."""
-        templates: dict[tuple[str, frozenset[str]], PageResult] = {}
+    Two passes, as a link's case needs to know where every crawled URL led: ``index``
+    every page, in crawl order; then ``add`` every page again, in the same order; then
+    ``suite`` gives what ``generate`` gives for those pages. What is held meanwhile is
+    the cases, where each URL led and the crawl's form submissions, not the pages.
+    """
+
+    def __init__(
+        self, base_url: str, *, submit_post_forms: bool = False, visual_checks: bool = False
+    ) -> None:
+        self._site = SiteMap(base_url)
+        self._submit_post_forms = submit_post_forms
+        self._visual_checks = visual_checks
+        self._added = 0
+        self._smoke: list[_Made] = []
+        self._navigation: list[_Made] = []
+        self._forms: list[_Made] = []
+        self._tested_links: set[tuple[str, str]] = set()
+        self._tested_forms: set[FormKey] = set()
+
+    def index(self, pages: Iterable[PageResult]) -> None:
+        """The first pass: the next of the crawl's pages."""
         for page in pages:
-            on_site = origin_of(page.url) in origins
-            loaded = on_site and _loaded(page) and page.url not in self._landed
-            template = templates.setdefault(variant_group(page.url), page) if loaded else None
-            if template is not None and template is not page:
-                detail = f"the same path and query keys as {url_path(template.url)}"
-                self.leave_out(page, LeftOut(what="page", reason="variant", detail=detail))
-                loaded = False
-            for url in (page.url, page.redirected_from):
-                if url is not None:
-                    self._landed.setdefault(url, page if loaded else None)
-            for form in page.forms:
-                if form.submission is not None:
-                    made = (page.url, form.submission)
-                    self.submissions.setdefault(form_key(page.url, form), made)
-            if loaded:
-                self.pages.append(page)
-                self._note_page(page)
+            self._site.index(page)
 
-    def _note_page(self, page: PageResult) -> None:
-        for item in page.unlocated:
-            self.leave_out(page, LeftOut(what=item.element, reason=item.reason))
-        if page.truncated:
-            self.leave_out(page, LeftOut(what="links and forms", reason="truncated"))
+    def add(self, pages: Iterable[PageResult]) -> None:
+        """The second pass: the next of the crawl's pages again, and their cases."""
+        site = self._site
+        for page in pages:
+            if site.is_template(self._added, page):
+                self._smoke.append(_page_case(site, page, self._visual_checks))
+                self._navigation += _navigation_cases(site, page, self._tested_links)
+                self._forms += _form_cases(site, page, self._tested_forms, self._submit_post_forms)
+            self._added += 1
 
-    def destination(self, url: str) -> PageResult | None:
-        """The template page a request for ``url`` ended on, if the crawl knows one."""
-        return self._landed.get(url)
-
-    def leave_out(self, page: PageResult, left_out: LeftOut) -> None:
-        """Note that ``left_out`` is not asserted on ``page``."""
-        self._left_out.setdefault(page.url, []).append(left_out)
-
-    def page_notes(self) -> list[PageNotes]:
-        """What was left out, per page, in crawl order."""
-        urls = sorted(self._left_out, key=self._order.__getitem__)
-        return [PageNotes(url=url_path(url), left_out=self._left_out[url]) for url in urls]
-
-
-def _loaded(page: PageResult) -> bool:
-    return (
-        page.status is not None
-        and 200 <= page.status < 300
-        and page.content_type in HTML_TYPES
-        and not page.download
-        and page.error is None
-    )
+    def suite(self) -> GeneratedSuite:
+        """The cases and notes of the pages indexed and added."""
+        if self._added != self._site.indexed:
+            raise ValueError(
+                f"{self._site.indexed} pages were indexed but {self._added} added: "
+                "both passes take every page, in the same order"
+            )
+        made = [*self._smoke, *self._navigation, *self._forms]
+        cases = _uniquely_named([case for case, _ in made])
+        whys = [why for _, why in made]
+        return GeneratedSuite(
+            cases=cases,
+            notes=GenerationNotes(
+                cases=[
+                    CaseNote(name=case.name, why=why) for case, why in zip(cases, whys, strict=True)
+                ],
+                pages=self._site.page_notes(),
+            ),
+        )
 
 
 def _case(name: str, kind: CaseType, steps: list[Step]) -> Case:
@@ -224,7 +220,7 @@ def _short(text: str) -> str:
     return text if len(text) <= _MAX_NAME_PART else text[: _MAX_NAME_PART - 1] + "…"
 
 
-def _page_case(site: _Site, page: PageResult, visual_checks: bool) -> _Made:
+def _page_case(site: SiteMap, page: PageResult, visual_checks: bool) -> _Made:
     assert page.status is not None  # only loaded pages get here
     path = url_path(page.url)
     steps: list[Step] = [_goto(page), ExpectStatus(action="expect_status", status=page.status)]
@@ -259,41 +255,34 @@ def _screenshot(page: PageResult) -> list[Step]:
     return [ExpectScreenshot(action="expect_screenshot", name="page", mask=mask)]
 
 
-def _navigation_cases(site: _Site) -> list[_Made]:
+def _navigation_cases(site: SiteMap, page: PageResult, tested: set[tuple[str, str]]) -> list[_Made]:
+    """The cases of ``page``'s links, but for those (name, destination) in ``tested`` on an
+    earlier page (``tested`` gets these)."""
     made: list[_Made] = []
-    tested: set[tuple[str, str]] = set()
-    for page in site.pages:
-        if page.truncated:
+    if page.truncated:
+        return made
+    shown = Counter(link.name for link in page.links if link.visible)
+    for link in page.links:
+        if len(made) == MAX_LINKS_PER_PAGE:
+            break
+        destination = _followable(site, page, link, shown)
+        if destination is None or (link.name, destination) in tested:
             continue
-        shown = Counter(link.name for link in page.links if link.visible)
-        count = 0
-        for link in page.links:
-            if count == MAX_LINKS_PER_PAGE:
-                break
-            destination = _followable(site, page, link, shown)
-            if destination is None or (link.name, destination.url) in tested:
-                continue
-            assert link.target is not None  # _followable checks it
-            tested.add((link.name, destination.url))
-            count += 1
-            steps: list[Step] = [
-                _goto(page),
-                Click(action="click", target=link.target),
-                ExpectUrl(action="expect_url", value=url_path(destination.url)),
-            ]
-            name = f"Navigate: {_short(url_path(page.url))} → {_short(link.name)}"
-            why = (
-                f"link {quoted(link.name)} on {url_path(page.url)} "
-                f"leads to {url_path(destination.url)}"
-            )
-            made.append((_case(name, "navigation", steps), why))
+        assert link.target is not None  # _followable checks it
+        tested.add((link.name, destination))
+        steps: list[Step] = [
+            _goto(page),
+            Click(action="click", target=link.target),
+            ExpectUrl(action="expect_url", value=url_path(destination)),
+        ]
+        name = f"Navigate: {_short(url_path(page.url))} → {_short(link.name)}"
+        why = f"link {quoted(link.name)} on {url_path(page.url)} leads to {url_path(destination)}"
+        made.append((_case(name, "navigation", steps), why))
     return made
 
 
-def _followable(
-    site: _Site, page: PageResult, link: PageLink, shown: Counter[str]
-) -> PageResult | None:
-    """The page clicking ``link`` on ``page`` leads to, if a test can rely on it."""
+def _followable(site: SiteMap, page: PageResult, link: PageLink, shown: Counter[str]) -> str | None:
+    """The URL of the page clicking ``link`` on ``page`` leads to, if a test can rely on it."""
     if link.kind != "page" or not link.internal or not link.visible or link.new_tab:
         return None
     if link.name and not is_stable_text(link.name) and shown[link.name] == 1:
@@ -307,30 +296,32 @@ def _followable(
         site.leave_out(page, LeftOut(what=what, reason="destructive"))
         return None
     destination = site.destination(link.url)
-    if destination is None or destination.url == page.url:
+    if destination is None or destination == page.url:
         return None
     return destination
 
 
-def _form_cases(site: _Site, submit_post_forms: bool) -> list[_Made]:
+def _form_cases(
+    site: SiteMap, page: PageResult, tested: set[FormKey], submit_post_forms: bool
+) -> list[_Made]:
+    """The cases of ``page``'s forms, but for those in ``tested`` on an earlier page
+    (``tested`` gets these)."""
     made: list[_Made] = []
-    tested: set[FormKey] = set()
-    for page in site.pages:
-        if page.truncated:
+    if page.truncated:
+        return made
+    for number, form in _new_forms(page, tested):
+        plan = plan_form(page.url, form)
+        if not plan.checks:
             continue
-        for number, form in _new_forms(page, tested):
-            plan = plan_form(page.url, form)
-            if not plan.checks:
-                continue
-            submission = _submission(site, page, form)
-            steps, why = _form_steps(site, page, form, plan, submission, submit_post_forms)
-            label = _short(form_label(form)) or f"#{number}"
-            name = f"Form: {_short(url_path(page.url))} {label} form"
-            made.append((_case(name, "form", [_goto(page), *steps]), why))
+        submission = _submission(site, page, form)
+        steps, why = _form_steps(site, page, form, plan, submission, submit_post_forms)
+        label = _short(form_label(form)) or f"#{number}"
+        name = f"Form: {_short(url_path(page.url))} {label} form"
+        made.append((_case(name, "form", [_goto(page), *steps]), why))
     return made
 
 
-def _submission(site: _Site, page: PageResult, form: PageForm) -> FormSubmission | None:
+def _submission(site: SiteMap, page: PageResult, form: PageForm) -> FormSubmission | None:
     """The crawl's submission of ``form``: made on ``page``, or else on another page with
     the same form, where a landing on that page's own path means this page's path here
     (a form without an action submits to the page it is on)."""
@@ -365,7 +356,7 @@ def _new_forms(page: PageResult, tested: set[FormKey]) -> Iterator[tuple[int, Pa
 
 
 def _form_steps(
-    site: _Site,
+    site: SiteMap,
     page: PageResult,
     form: PageForm,
     plan: FormPlan,

@@ -388,6 +388,11 @@ class CrawlResult(BaseModel):
     """The outcome of a crawl that ran (possibly cut short by a limit)."""
 
     pages: list[PageResult]
+    """Every page, in result order; empty when the crawl handed them to ``on_page``."""
+
+    pages_crawled: int
+    """How many pages the crawl found (``on_page`` given or not)."""
+
     broken_links: list[BrokenLink]
     stopped_reason: StopReason
     """``completed`` (nothing left within depth), ``max_pages`` or ``max_duration``."""

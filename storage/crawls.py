@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 from storage.connection import Row
 from storage.ids import new_id, utc_now
@@ -19,12 +19,11 @@ _COLUMNS = (
 )
 
 
+_Item = TypeVar("_Item")
+
+
 def _crawl(row: Row | None) -> Row | None:
     return decode_job("crawls", row)
-
-
-def _json(value: str | None) -> Any:
-    return None if value is None else json.loads(value)
 
 
 class CrawlQueries(JobQueries):
@@ -89,11 +88,13 @@ class CrawlQueries(JobQueries):
             (crawl_id, seq, url, status, title, depth, json.dumps(data)),
         )
 
-    async def update_crawl_pages(self, crawl_id: str, pages: dict[int, dict[str, Any]]) -> None:
-        """Replace the stored data of the crawl's pages numbered (``seq``) as the keys say."""
+    async def update_crawl_page_audits(self, crawl_id: str, audits: dict[int, str]) -> None:
+        """Replace the audits (JSON text) of the crawl's pages numbered (``seq``) as the keys
+        say."""
         await self.executemany(
-            "UPDATE crawl_pages SET data = ? WHERE crawl_id = ? AND seq = ?",
-            [(json.dumps(data), crawl_id, seq) for seq, data in pages.items()],
+            "UPDATE crawl_pages SET data = json_set(data, '$.audits', json(?)) "
+            "WHERE crawl_id = ? AND seq = ?",
+            [(text, crawl_id, seq) for seq, text in audits.items()],
         )
 
     async def crawl_audit_rules(self, crawl_id: str) -> list[Row] | None:
@@ -102,15 +103,62 @@ class CrawlQueries(JobQueries):
         value = await self.fetchval("SELECT audit_rules FROM crawls WHERE id = ?", (crawl_id,))
         return None if value is None else json.loads(value)
 
-    async def crawl_page_audits(self, crawl_id: str) -> list[tuple[str, Row | None]]:
-        """The URL and the audits of every page of a crawl, in crawl order (without the rest
-        of each page, which is most of it)."""
-        rows = await self.fetchall(
-            "SELECT url, json_extract(data, '$.audits') AS audits FROM crawl_pages "
-            "WHERE crawl_id = ? ORDER BY seq",
+    def crawl_page_texts(self, crawl_id: str, batch: int) -> AsyncIterator[list[str]]:
+        """Every page of a crawl as the JSON text stored, in crawl order, ``batch`` pages at
+        a time: never the whole crawl in memory, and decoded by the caller, off the event
+        loop."""
+        return self._page_batches(crawl_id, "data", batch, lambda row: str(row["data"]))
+
+    def crawl_audit_texts(
+        self, crawl_id: str, batch: int
+    ) -> AsyncIterator[list[tuple[int, str, str | None]]]:
+        """The ``seq``, URL and audits (JSON text, ``None`` when not audited) of every page of a
+        crawl, in crawl order, ``batch`` pages at a time (as ``crawl_page_texts``), without
+        the rest of each page, which is most of it."""
+        return self._page_batches(
+            crawl_id,
+            "url, json_extract(data, '$.audits') AS audits",
+            batch,
+            lambda row: (row["seq"], row["url"], row["audits"]),
+        )
+
+    async def _page_batches(
+        self, crawl_id: str, columns: str, batch: int, pick: Callable[[Row], _Item]
+    ) -> AsyncIterator[list[_Item]]:
+        after = -1
+        while True:
+            rows = await self.fetchall(
+                f"SELECT seq, {columns} FROM crawl_pages WHERE crawl_id = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (crawl_id, after, batch),
+            )
+            if rows:
+                yield [pick(row) for row in rows]
+            if len(rows) < batch:
+                return
+            after = rows[-1]["seq"]
+
+    async def crawl_page_seo_texts(self, crawl_id: str) -> list[Row]:
+        """Every page of a crawl, in crawl order, as its ``seq``, ``title``, meta
+        ``description`` and whether it was ``audited`` for SEO: what pages sharing a title
+        or description are found by."""
+        return await self.fetchall(
+            "SELECT seq, title, json_extract(data, '$.audits.meta_description') AS description, "
+            "json_type(data, '$.audits.seo') IS 'array' AS audited "
+            "FROM crawl_pages WHERE crawl_id = ? ORDER BY seq",
             (crawl_id,),
         )
-        return [(row["url"], _json(row["audits"])) for row in rows]
+
+    async def crawl_page_problems(self, crawl_id: str) -> list[Row]:
+        """The pages of a crawl that answered 5xx or logged console errors, in crawl order:
+        each page's ``url``, ``status`` and ``console_errors``."""
+        rows = await self.fetchall(
+            "SELECT url, status, json_extract(data, '$.console_errors') AS console_errors "
+            "FROM crawl_pages WHERE crawl_id = ? "
+            "AND (status >= 500 OR json_array_length(data, '$.console_errors') > 0) ORDER BY seq",
+            (crawl_id,),
+        )
+        return [{**row, "console_errors": json.loads(row["console_errors"])} for row in rows]
 
     async def crawl_rule_findings(
         self, crawl_id: str, category: str, rule: str, limit: int, offset: int
@@ -148,13 +196,6 @@ class CrawlQueries(JobQueries):
         where, params = self.where("crawl_pages", {"crawl_id": crawl_id})
         rows, total = await self.fetchpage("data", where, params, "seq", limit, offset)
         return [json.loads(row["data"]) for row in rows], total
-
-    async def crawl_pages(self, crawl_id: str) -> list[Row]:
-        """Every page of a crawl, in crawl order."""
-        rows = await self.fetchall(
-            "SELECT data FROM crawl_pages WHERE crawl_id = ? ORDER BY seq", (crawl_id,)
-        )
-        return [json.loads(row["data"]) for row in rows]
 
     async def crawl_page_findings(self, crawl_id: str, categories: Sequence[str]) -> list[Row]:
         """Every page of a crawl, in crawl order, as ``url``, ``status``, ``title`` and, per

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
@@ -14,22 +13,19 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound
 from aegisd.routing import Router
 from aegisd.state import CRAWLS, DB
+from aegisd.stored_pages import tally_audits
 from aegisd.triggers import queue_crawl
+from aegisd.views import Crawl, CrawlStatus
 from crawler.audits.models import (
     AUDIT_CATEGORIES,
     AuditCategory,
-    AuditSummary,
     Finding,
-    PageAudits,
     PerformanceFigures,
     RuleSummary,
 )
 from crawler.audits.performance import THRESHOLDS, performance_findings
-from crawler.audits.summary import audit_rules
 
 router = Router()
-
-CrawlStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 
 
 class CrawlCreate(BaseModel):
@@ -67,32 +63,6 @@ class RulePage(BaseModel):
     title: str | None
     status: int | None
     finding: Finding = Field(description="What the page fails: the impact and its elements.")
-
-
-class Crawl(BaseModel):
-    id: str
-    project_id: str
-    status: CrawlStatus
-    mode: Literal["full", "quick"]
-    max_pages: int
-    depth: int
-    start_url: str
-    pages_found: int
-    pages_crawled: int
-    broken_links_count: int
-    links_checked: int = Field(
-        description="Link targets checked with one request each instead of being crawled."
-    )
-    console_errors_count: int
-    audit_summary: AuditSummary | None = Field(
-        None, description="Scores and counts per audit category, once the crawl completed."
-    )
-    suite_id: str | None
-    error: str | None
-    created_at: str
-    started_at: str | None
-    completed_at: str | None
-    duration: int | None
 
 
 DETAIL_PAGES = 100
@@ -200,16 +170,7 @@ async def _crawl_rules(request: web.Request, crawl_id: str) -> list[RuleSummary]
     stored = await db.crawl_audit_rules(crawl_id)
     if stored is not None:
         return [RuleSummary.model_validate(rule) for rule in stored]
-    return await asyncio.to_thread(_rules_of, await db.crawl_page_audits(crawl_id))
-
-
-def _rules_of(pages: list[tuple[str, dict[str, Any] | None]]) -> list[RuleSummary]:
-    audited = [(url, _audits(audits)) for url, audits in pages]
-    return audit_rules(audited)
-
-
-def _audits(data: dict[str, Any] | None) -> PageAudits | None:
-    return None if data is None else PageAudits.model_validate(data)
+    return (await tally_audits(db, crawl_id)).rules()
 
 
 def _performance_page(row: dict[str, Any], rule: str) -> RulePage:

@@ -18,10 +18,10 @@ from aegisd.config import Config
 from aegisd.dashboard.assets import stylesheet
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import Conflict, NotFound
-from aegisd.links import LinkSigner
 from aegisd.routing import Router
 from aegisd.state import CONFIG, DB, LINKS, RUNS
 from aegisd.triggers import queue_run
+from aegisd.views import Run, RunStatus, run_view
 from runner.browsers import BrowserName
 from runner.junit import render_junit
 from runner.report import render_report
@@ -30,7 +30,6 @@ from storage.ids import from_iso
 
 router = Router()
 
-RunStatus = Literal["queued", "running", "passed", "failed", "cancelled", "error"]
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 
 
@@ -48,45 +47,6 @@ class RunQuery(PageQuery):
     suite_id: str | None = None
     project_id: str | None = None
     status: RunStatus | None = None
-
-
-class ClassificationCounts(BaseModel):
-    """How many of a finished run's cases got each classification (DESIGN §10)."""
-
-    regression: int
-    persistent: int
-    new: int
-    flaky: int = Field(description="Failed cases that flip, and cases passed on a retry.")
-    environment: int
-
-
-class Run(BaseModel):
-    id: str
-    suite_id: str | None
-    status: RunStatus
-    browser: str
-    passed: int
-    failed: int
-    skipped: int
-    duration: int | None
-    started_at: str | None
-    completed_at: str | None
-    project_id: str
-    suite_name: str
-    total: int
-    flaky: int
-    classifications: ClassificationCounts | None = Field(
-        description="Per classification, how many cases got it; null until the run finishes."
-    )
-    trigger: Literal["api", "schedule", "ci"]
-    schedule_id: str | None
-    base_url: str
-    error: str | None = Field(
-        description="Why the run errored or was cancelled, or that the site was down for it."
-    )
-    created_at: str
-    visual_diffs: int = Field(description="Screenshots that differ from their baselines.")
-    report_url: str
 
 
 class RunVisualCheck(BaseModel):
@@ -129,26 +89,6 @@ class ApproveBody(BaseModel):
 
 class RunDetail(Run):
     results: list[RunCaseResult]
-
-
-_RUN_FIELDS = tuple(name for name in Run.model_fields if name != "report_url")
-
-
-def report_url(config: Config, links: LinkSigner, run_id: str) -> str:
-    """The run's HTML report; the link opens without a key."""
-    return links.sign(config.base_url, f"/v1/runs/{run_id}/report")
-
-
-def run_view(config: Config, links: LinkSigner, row: dict[str, Any]) -> dict[str, Any]:
-    """A run row as the API (and webhooks) show it: the JSON of a :class:`Run`.
-
-    Built straight from the row, which our own database vouches for: lists of
-    runs are what clients poll most, and validating each row again would be most
-    of a list's cost.
-    """
-    view = {name: row[name] for name in _RUN_FIELDS}
-    view["report_url"] = report_url(config, links, row["id"])
-    return view
 
 
 def run_url(config: Config, run_id: str) -> str:

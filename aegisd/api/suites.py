@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aegisd import baselines
 from aegisd.api.access import owned, visible_project
-from aegisd.api.projects import Deleted, http_url, load_project
+from aegisd.api.projects import Deleted, load_project
 from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
+from aegisd.project_settings import http_url
 from aegisd.routing import Router
 from aegisd.state import CONFIG, DB
 from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, suite_health

@@ -14,13 +14,14 @@ from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from aegisd.api.access import owned, visible_project
-from aegisd.api.projects import Deleted, http_url, load_project
+from aegisd.api.projects import Deleted, load_project
 from aegisd.api.schedules import referenced
 from aegisd.config import Config
 from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.mail import mailto_url
 from aegisd.messages import TEST_EVENT
+from aegisd.project_settings import http_url
 from aegisd.routing import Router
 from aegisd.state import CONFIG, DB, PRINCIPAL, WEBHOOK_SENDER
 from aegisd.webhooks import EVENTS, EventName

@@ -13,7 +13,9 @@ from aegisd.dashboard.pages import PageRouter, call, page_number, redirect, rend
 from aegisd.dashboard.views import trend
 from aegisd.envelope import PageQuery
 from aegisd.errors import ValidationFailed
+from aegisd.project_settings import CrawlDefaults
 from aegisd.state import DB
+from crawler.audits.models import AUDIT_CATEGORIES
 
 pages = PageRouter()
 
@@ -25,6 +27,11 @@ _SETTINGS = (
     FormField("settings.respect_robots_txt", blank="null"),
     FormField("settings.headers", "headers"),
     FormField("settings.login", "json", blank="null"),
+    FormField("settings.max_query_variants"),
+    FormField("settings.audits", "choices"),
+    FormField("settings.visual_checks", "checkbox"),
+    FormField("settings.submit_post_forms", "checkbox"),
+    FormField("settings.check_external_links", "checkbox"),
 )
 CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("description"), *_SETTINGS))
 # Editing: a blank description, login or robots.txt choice clears it; a blank number
@@ -32,7 +39,11 @@ CREATE_FORM = Form((FormField("name"), FormField("base_url"), FormField("descrip
 EDIT_FORM = Form(
     (FormField("name"), FormField("base_url"), FormField("description", blank="null"), *_SETTINGS)
 )
-_DEFAULTS = projects.CrawlDefaults().model_dump()
+_DEFAULTS = CrawlDefaults().model_dump()
+_CHECKED = {
+    name: _DEFAULTS[name]
+    for name in ("audits", "visual_checks", "submit_post_forms", "check_external_links")
+}
 TREND_RUNS = 40
 
 
@@ -58,13 +69,20 @@ async def _form_page(
     project: dict[str, Any] | None = None,
     status: int = 200,
 ) -> web.Response:
-    context = {"values": values, "errors": errors, "project": project, "defaults": _DEFAULTS}
+    context = {
+        "values": values,
+        "errors": errors,
+        "project": project,
+        "defaults": _DEFAULTS,
+        "audit_categories": AUDIT_CATEGORIES,
+    }
     return await render(request, "projects/form.html", context, status=status, nav="projects")
 
 
 @pages.get("/projects/new")
 async def new_project(request: web.Request) -> web.StreamResponse:
-    return await _form_page(request, CREATE_FORM.values_of({}), {})
+    # Checkboxes start as the defaults are; number fields stay blank, with the default as hint.
+    return await _form_page(request, CREATE_FORM.values_of({"settings": _CHECKED}), {})
 
 
 @pages.post("/projects/new")

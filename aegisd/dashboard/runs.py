@@ -27,6 +27,7 @@ from aegisd.errors import ValidationFailed
 from aegisd.sse import ACTIVE, frame, stream_progress
 from aegisd.state import DB
 from aegisd.triage import site_down
+from aegisd.views import RunStatus
 from runner.results import CaseResult, failures_first
 from runner.triage import CLASSIFICATIONS
 
@@ -79,7 +80,7 @@ async def run_list(request: web.Request) -> web.StreamResponse:
         "projects": project_page.items,
         "names": {project.id: project.name for project in project_page.items},
         "suites": suite_page.items,
-        "statuses": get_args(runs.RunStatus),
+        "statuses": get_args(RunStatus),
         "filters": {
             name: value
             for name, value in (

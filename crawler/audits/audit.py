@@ -3,24 +3,25 @@
 ``prepare_context`` readies the crawl's context (the performance script observes
 every document from its start); ``audit_page`` audits one loaded page;
 ``finish_audits`` adds what only the whole crawl shows (repeated titles and
-descriptions) once it is done.
+descriptions) once it is done; ``add_crawl_findings`` does it a page at a time, for a
+crawl read back from storage.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
 from crawler.audits.accessibility import audit_accessibility
-from crawler.audits.models import AuditCategory, PageAudits
+from crawler.audits.models import AuditCategory, Finding, PageAudits
 from crawler.audits.performance import audit_performance
 from crawler.audits.scoring import page_scores
 from crawler.audits.security import audit_security
-from crawler.audits.seo import audit_seo, mark_duplicates
+from crawler.audits.seo import audit_seo, duplicate_findings, seo_texts
 from crawler.models import PageResult
 from runner.performance import PERFORMANCE_JS
 from runner.playback import reason
@@ -80,9 +81,24 @@ async def _audit(
 def finish_audits(pages: Sequence[PageResult]) -> list[int]:
     """Add the crawl-wide findings to ``pages``' audits and rescore them; the indexes of
     the pages that changed."""
-    changed = mark_duplicates(pages)
-    for index in changed:
+    found = duplicate_findings(seo_texts(page) for page in pages)
+    changed = []
+    for index, findings in found.items():
         audits = pages[index].audits
-        assert audits is not None  # only audited pages change
-        audits.scores = page_scores(audits)
+        assert audits is not None  # only audited pages have findings
+        if add_crawl_findings(audits, findings):
+            changed.append(index)
     return changed
+
+
+def add_crawl_findings(audits: PageAudits, findings: Iterable[Finding]) -> bool:
+    """Add to a page's SEO ``audits`` the crawl-wide ``findings`` (``duplicate_findings``)
+    it does not have yet and rescore it; whether anything was added."""
+    seo = audits.seo
+    assert seo is not None  # only pages audited for SEO have such findings
+    added = [finding for finding in findings if all(item.rule != finding.rule for item in seo)]
+    if not added:
+        return False
+    seo.extend(added)
+    audits.scores = page_scores(audits)
+    return True

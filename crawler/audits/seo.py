@@ -4,14 +4,14 @@ Per page, from the document and its main response: a missing ``<title>``, meta
 description, ``<html lang>`` or canonical link, a count of (rendered) ``<h1>``
 other than one, images without an ``alt`` attribute (``alt=""`` marks a decorative
 image and is fine), and ``noindex`` in a robots meta tag or the ``X-Robots-Tag``
-header. Across the crawl, ``mark_duplicates`` adds the pages sharing a title or a
+header. Across the crawl, ``duplicate_findings`` finds the pages sharing a title or a
 meta description with another page.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from playwright.async_api import Page, Response
@@ -59,7 +59,7 @@ def _noindex(directives: str) -> bool:
 
 
 async def audit_seo(page: Page, response: Response) -> tuple[list[Finding], str | None]:
-    """The page's own SEO findings, and its meta description (for ``mark_duplicates``)."""
+    """The page's own SEO findings, and its meta description (for ``duplicate_findings``)."""
     facts: dict[str, Any] = await page.evaluate(_SEO_JS, MAX_NODES)
     found: list[Finding] = []
 
@@ -90,35 +90,38 @@ async def audit_seo(page: Page, response: Response) -> tuple[list[Finding], str 
     return found, description
 
 
-def mark_duplicates(pages: Sequence[PageResult]) -> list[int]:
-    """Add ``title-duplicate`` and ``meta-description-duplicate`` findings to the SEO audits
-    of pages whose title or meta description another page has too.
+SeoTexts = tuple[str | None, str | None]
+"""What pages are compared by across a crawl: a page's title and its meta description."""
 
-    Pages without SEO audits take no part. Answers the indexes of the pages whose audits
-    changed, in order.
-    """
-    changed: set[int] = set()
-    for rule, what, impact, value in _DUPLICATES:
-        groups: defaultdict[str, list[tuple[int, list[Finding]]]] = defaultdict(list)
-        for index, page in enumerate(pages):
-            seo = page.audits.seo if page.audits is not None else None
-            text = value(page)
-            if seo is not None and text:
-                groups[text].append((index, seo))
+
+def seo_texts(page: PageResult) -> SeoTexts | None:
+    """``page``'s title and meta description; ``None`` when it was not audited for SEO."""
+    audits = page.audits
+    if audits is None or audits.seo is None:
+        return None
+    return page.title, audits.meta_description
+
+
+def duplicate_findings(pages: Iterable[SeoTexts | None]) -> dict[int, list[Finding]]:
+    """The ``title-duplicate`` and ``meta-description-duplicate`` findings of the pages
+    whose title or meta description another page has too, by the page's index in ``pages``
+    (each page's ``seo_texts``), in order. Pages not audited for SEO take no part."""
+    texts = list(pages)
+    found: defaultdict[int, list[Finding]] = defaultdict(list)
+    for position, (rule, what, impact) in enumerate(_DUPLICATES):
+        groups: defaultdict[str, list[int]] = defaultdict(list)
+        for index, item in enumerate(texts):
+            text = item[position] if item is not None else None
+            if text:
+                groups[text].append(index)
         for group in groups.values():
-            for index, seo in group if len(group) > 1 else ():
-                if not any(item.rule == rule for item in seo):
-                    help = f"Another page has the same {what}"
-                    seo.append(Finding(rule=rule, impact=impact, help=help))
-                    changed.add(index)
-    return sorted(changed)
+            for index in group if len(group) > 1 else ():
+                help = f"Another page has the same {what}"
+                found[index].append(Finding(rule=rule, impact=impact, help=help))
+    return dict(sorted(found.items()))
 
 
-def _description(page: PageResult) -> str | None:
-    return page.audits.meta_description if page.audits is not None else None
-
-
-_DUPLICATES: list[tuple[str, str, Impact, Callable[[PageResult], str | None]]] = [
-    ("title-duplicate", "title", "moderate", lambda page: page.title),
-    ("meta-description-duplicate", "meta description", "minor", _description),
+_DUPLICATES: list[tuple[str, str, Impact]] = [
+    ("title-duplicate", "title", "moderate"),
+    ("meta-description-duplicate", "meta description", "minor"),
 ]

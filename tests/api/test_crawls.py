@@ -5,8 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from aegisd import stored_pages
 from aegisd.api.crawls import DETAIL_PAGES
+from aegisd.api.projects import CrawlDefaults
 from aegisd.state import DB
+from crawler.audits.scoring import page_scores
+from crawler.audits.summary import audit_rules, audit_summary
+from crawler.generate import generate
+from crawler.models import PageResult
 from runner.browsers import Browsers
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp
@@ -228,3 +236,56 @@ async def test_detail_caps_pages_and_the_pages_list_has_the_rest(daemon: Daemon)
         assert field in {d["field"] for d in answer.error["details"]}, answer.body
     empty = await daemon.call("GET", f"/crawls/{row['id']}/pages?page=9&limit=100")
     assert empty.data == [] and empty.body["pagination"]["total"] == total
+
+
+async def test_the_job_finishes_the_crawl_from_its_stored_pages(
+    daemon: Daemon, serve: ServeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of two pages: every pass over the stored pages takes several.
+    monkeypatch.setattr(stored_pages, "PAGE_BATCH", 2)
+    search = (
+        '<form action="/search" method="get"><label for="q">Search</label>'
+        '<input id="q" name="q"><button>Go</button></form>'
+    )
+    routes = linked_site()
+    routes["/blog/post"] = page("Blog", '<a href="/">Home</a>' + search)  # /blog's title too
+    routes["/search"] = page("Results")
+    routes["/about"] += "<script>console.error('no index')</script>"
+    routes["/blog"] = routes["/blog"].replace("</main>", search + "</main>")
+    base = await serve(Site(routes).app())
+    project = await daemon.project(base_url=base + "/", settings={"audits": ["seo"]})
+
+    crawl = await daemon.finished(f"/crawls/{(await _crawl(daemon, project['id']))['id']}")
+    assert crawl["status"] == "completed", crawl
+
+    listed = await daemon.call("GET", f"/crawls/{crawl['id']}/pages?limit=100")
+    pages = [PageResult.model_validate(data) for data in listed.data]
+    assert crawl["pages_crawled"] == len(pages) == 5
+    assert crawl["console_errors_count"] == sum(len(p.console_errors) for p in pages) > 0
+    # The crawl-wide findings were added to the stored pages, and their scores with them.
+    repeated = {p.url.removeprefix(base): p.audits for p in pages if p.title == "Blog"}
+    assert set(repeated) == {"/blog", "/blog/post"}
+    for audits in repeated.values():
+        assert audits is not None and audits.seo is not None
+        assert "title-duplicate" in {item.rule for item in audits.seo}
+        assert audits.scores == page_scores(audits)
+    audited = [(p.url, p.audits) for p in pages]
+    summary = audit_summary(audited)
+    assert summary is not None and crawl["audit_summary"] == summary.model_dump(mode="json")
+    rules = [rule.model_dump(mode="json") for rule in audit_rules(audited)]
+    assert await daemon.db.crawl_audit_rules(crawl["id"]) == rules
+
+    # The suite made a batch at a time is the one the whole crawl in memory gives.
+    settings = CrawlDefaults.model_validate(project["settings"])
+    expected = generate(
+        pages,
+        project["base_url"],
+        submit_post_forms=settings.submit_post_forms,
+        visual_checks=settings.visual_checks,
+    )
+    suite = (await daemon.call("GET", f"/suites/{crawl['suite_id']}")).data
+    cases = [{k: v for k, v in case.items() if k != "id"} for case in suite["cases"]]
+    assert cases == [case.model_dump(mode="json", exclude={"id"}) for case in expected.cases]
+    assert any(case["type"] == "form" for case in cases)
+    notes = await daemon.db.suite_generation(crawl["suite_id"])
+    assert notes == expected.notes.model_dump(mode="json")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import socket
+from types import FrameType
 
 import pytest
 from aiohttp import web
@@ -11,6 +13,7 @@ from aiohttp import web
 from crawler.engine import crawl
 from crawler.errors import StartPageUnreachable, StartUrlDisallowed
 from crawler.models import CrawlOptions, PageResult
+from crawler.visit import PageVisit
 from runner.browsers import Browsers
 from tests.conftest import ServeApp
 from tests.crawler.sites import (
@@ -291,23 +294,48 @@ async def test_same_site_same_result_whatever_the_timing(
     assert depths == sorted(depths)
 
 
-async def test_callbacks_follow_the_result(browsers: Browsers, serve: ServeApp) -> None:
+async def test_pages_go_to_on_page_and_are_not_held(browsers: Browsers, serve: ServeApp) -> None:
     seen: list[PageResult] = []
+    still_held: list[str] = []
     progress: list[tuple[int, int]] = []
 
     async def on_page(result_page: PageResult) -> None:
+        # The crawl let go of each earlier page: ``seen`` alone holds it, and the visit
+        # that made it (which has all the page's data too) is gone.
+        urls = {earlier.url for earlier in seen}
+        for found in gc.get_objects():
+            if isinstance(found, PageVisit) and found.final_url in urls:
+                still_held.append(f"visit {found.final_url}")
+        for earlier in seen:
+            others = [r for r in gc.get_referrers(earlier) if r is not seen]
+            if [r for r in others if not isinstance(r, FrameType)]:
+                still_held.append(f"page {earlier.url}")
         seen.append(result_page)
 
     async def on_progress(found: int, crawled: int) -> None:
         progress.append((found, crawled))
 
-    site = CrawlSite(TREE)
-    base = await serve(site.app())
+    # A broken link found by visiting it (/missing, at depth 2) and one found by a
+    # request (/gone, linked from the depth limit): both need the pages' links at the end.
+    routes = {**TREE, "/b": linking("B", "/d", "/missing"), "/d": linking("D", "/", "/gone")}
+    base = await serve(CrawlSite(routes).app())
     options = CrawlOptions(start_url=base + "/", depth=2, page_timeout_s=5)
-    result = await crawl(browsers, options, on_page=on_page, on_progress=on_progress)
-    assert seen == result.pages
+    streamed = await crawl(browsers, options, on_page=on_page, on_progress=on_progress)
+    held = await crawl(browsers, options)
+
+    assert streamed.pages == [] and still_held == []
+    assert streamed.pages_crawled == held.pages_crawled == len(held.pages) == len(seen) == 6
+
+    def comparable(pages: list[PageResult]) -> list[dict[str, object]]:
+        return [p.model_dump(exclude={"load_time"}) for p in pages]
+
+    assert comparable(seen) == comparable(held.pages)
+    broken = [(b.url.removeprefix(base), b.status, b.found_on.removeprefix(base))
+              for b in streamed.broken_links]  # fmt: skip
+    assert broken == [("/missing", 404, "/b"), ("/gone", 404, "/d")]
+    assert streamed.broken_links == held.broken_links
     assert progress[0] == (1, 0)
-    assert progress[-1] == (5, 5)
+    assert progress[-1] == (6, 6)
     assert [c for _, c in progress] == sorted(c for _, c in progress)
     assert all(found >= crawled for found, crawled in progress)
 

@@ -38,8 +38,15 @@ async def test_a_person_from_sign_in_to_sign_out(
         await tab.get_by_label("Name").fill("Blog")
         await tab.get_by_label("Base URL").fill(shop + "/")
         await tab.get_by_label("Max pages").fill("20")
+        # The form starts from the defaults: every audit, screenshot checks, no POSTs.
+        await expect(tab.get_by_label("performance", exact=True)).to_be_checked()
+        await expect(tab.get_by_label(re.compile("may submit POST forms"))).not_to_be_checked()
+        await tab.get_by_label("performance", exact=True).uncheck()
         await tab.get_by_role("button", name="Create project").click()
         await expect(tab.get_by_role("heading", level=1)).to_have_text("Blog")
+        created = (await daemon.call("GET", "/projects")).data[0]["settings"]
+        assert created["audits"] == ["accessibility", "seo", "security"]
+        assert created["visual_checks"] is True and created["submit_post_forms"] is False
 
         # Crawl it, and watch the progress move on the page itself, then finish.
         await tab.get_by_role("button", name="Crawl now").click()

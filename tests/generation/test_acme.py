@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.generate import generate_suite
+import pytest
+
+from crawler.generate import Generation, generate, generate_suite
 from crawler.models import PageResult
 from runner.browsers import Browsers
 from runner.steps import Case
@@ -133,6 +135,32 @@ def test_generation_is_deterministic(acme: Acme, acme_pages: list[PageResult]) -
     stored = [PageResult.model_validate(page.model_dump(mode="json")) for page in acme_pages]
 
     assert generate_suite(acme_pages, acme.base_url) == generate_suite(stored, acme.base_url)
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_generation_a_batch_at_a_time_gives_the_same_suite(
+    acme: Acme, acme_pages: list[PageResult], batch: int
+) -> None:
+    whole = generate(acme_pages, acme.base_url, submit_post_forms=True, visual_checks=True)
+    generation = Generation(acme.base_url, submit_post_forms=True, visual_checks=True)
+    batches = [acme_pages[start : start + batch] for start in range(0, len(acme_pages), batch)]
+    for step in (generation.index, generation.add):
+        for pages in batches:
+            # Each batch decoded anew, as from storage: no page object is seen twice.
+            step(PageResult.model_validate_json(page.model_dump_json()) for page in pages)
+
+    assert generation.suite() == whole
+    assert len(whole.cases) > 20 and whole.notes.pages
+
+
+def test_generation_needs_both_passes_over_the_same_pages(
+    acme: Acme, acme_pages: list[PageResult]
+) -> None:
+    generation = Generation(acme.base_url)
+    generation.index(acme_pages)
+    generation.add(acme_pages[:-1])
+    with pytest.raises(ValueError, match="indexed but"):
+        generation.suite()
 
 
 async def test_crawling_the_same_site_again_gives_the_same_suite(

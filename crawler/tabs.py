@@ -201,9 +201,19 @@ class Tab:
     def _heard(self) -> bool:
         return self.recording and self.committed
 
-    def _on_download(self, _download: Download) -> None:
-        if self.recording:
+    def _on_download(self, download: Download) -> None:
+        # A download's event can come after its visit ended: it is the next visit's only
+        # if that visit's navigation asked for it.
+        if self.recording and self._navigated_to(download.url):
             self.download = True
+
+    def _navigated_to(self, url: str) -> bool:
+        request = self.navigation
+        while request is not None:
+            if request.url == url:
+                return True
+            request = request.redirected_to
+        return False
 
     def _on_crash(self, _page: Page) -> None:
         self.crashed = True

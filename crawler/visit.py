@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from contextlib import suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -183,9 +182,11 @@ async def _load(
     if analysis is not None and error is None:
         tab.reusable = True
     if analysis is not None and verify:
-        # Targets verified before a timeout stay good; the rest stay unverified.
-        with suppress(TimeoutError):
+        try:
             analysis = await asyncio.wait_for(verify_targets(page, analysis), timeout_s)
+        except TimeoutError:
+            # The targets stay unverified; the page may still be busy, so it serves no other URL.
+            tab.reusable = False
     if analysis is not None:
         final_url = analysis.url
     elif document is not None:

@@ -45,9 +45,10 @@ async def test_what_a_page_does_stays_with_it(browsers: Browsers, serve: ServeAp
     result, _, base = await crawl_routes(browsers, serve, routes, concurrency=1)
     noisy_page, quiet = result.pages[1:]
     assert "still here" in noisy_page.console_errors
-    assert FailedRequest(
-        url=base + "/missing.png", resource_type="image", status=404, error=None
-    ) in noisy_page.failed_requests
+    assert (
+        FailedRequest(url=base + "/missing.png", resource_type="image", status=404, error=None)
+        in noisy_page.failed_requests
+    )
     assert (quiet.title, quiet.heading) == ("Quiet", "visit 2")
     assert (quiet.console_errors, quiet.failed_requests) == ([], [])
 
@@ -99,4 +100,4 @@ async def test_a_download_leaves_the_tab_to_the_next_page(
         True,
         "",
     )
-    assert (after.title, after.heading) == ("B", "visit 2")
+    assert (after.title, after.heading) == ("B", "visit 2"), after

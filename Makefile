@@ -1,5 +1,6 @@
 # `make serve` and `make test` set everything up themselves and are quick the second time.
 VENV ?= .venv
+CRAWLEE_VENV ?= .venv-crawlee
 PYTHON ?= python3
 BIN := $(VENV)/bin
 ARGS ?=
@@ -17,13 +18,14 @@ lint: $(VENV)/.test
 	$(BIN)/ruff format --check aegisd crawler runner storage tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.test chromium node_modules/.installed
-	$(BIN)/python -m bench.crawl
+bench: $(VENV)/.test chromium node_modules/.installed $(CRAWLEE_VENV)/.installed
+	$(BIN)/python -m bench.crawl --crawlee-python $(CRAWLEE_VENV)/bin/python
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.history
 	$(BIN)/python -m bench.visual
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,13 @@ $(VENV)/.runtime: pyproject.toml | $(BIN)/python
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.runtime
+
+# Crawlee for Python, the crawl bench's second peer, gets a venv of its own (its pins may
+# clash with ours). Where it cannot be installed the venv is removed and the bench skips it.
+$(CRAWLEE_VENV)/.installed:
+	@$(PYTHON) -m venv $(CRAWLEE_VENV) && \
+	    $(CRAWLEE_VENV)/bin/pip install -q 'crawlee[playwright]==1.11.0' && touch $@ || \
+	    { rm -rf $(CRAWLEE_VENV); echo "Crawlee could not be installed: bench.crawl skips it" >&2; }
 
 # Playwright's own browser download cannot work offline: use a system Chromium,
 # installing Debian's package when we are root and none is found.
@@ -55,4 +64,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CRAWLEE_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,41 +1,63 @@
-"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop, and
-what auditing every page costs.
+"""Crawl benchmark: aegisd's crawler against a bare Playwright breadth-first loop and
+Crawlee for Python's ``PlaywrightCrawler``, and what verification and audits cost.
 
 Serves a generated site of ``--pages`` pages on 127.0.0.1 (in a child process,
 so the server does not share the crawler's event loop), then crawls it with
-``crawler.engine.crawl`` at the default concurrency and with the simplest
-Playwright loop that does the same walk (same browser, same concurrency, one
-tab per page, ``goto`` to ``load``, read ``a[href]``). aegisd runs three times per
-round: as a crawl a suite is generated from (``prepare_generation``: locators
-verified in the live page, each distinct GET form submitted once; no audits, the
-figure the target is about), as a bare crawl (``generate_suite: false``), which
-shows what verification costs, and as a generating crawl with every audit (as a
-project's crawls by default), which shows what audits cost. Each is run
-``--rounds`` times, alternating; the best round of each is compared.
+``crawler.engine.crawl`` at the default concurrency (4) and with its peers, in
+the same browser with the same context settings:
 
-    .venv/bin/python bench/crawl.py [--pages 400] [--rounds 2]
+- ``bare``: the simplest Playwright loop that does the same walk (a new tab per
+  page, ``goto`` to ``load``, read ``a[href]``): the reference of the target;
+- ``bare-tabs``: the same loop keeping one tab per worker, as aegisd does: the
+  browser's own limit on this site;
+- ``crawlee``: Crawlee for Python's ``PlaywrightCrawler`` (same-origin links, the
+  same Chromium binary and arguments, headless, same concurrency, Crawlee's
+  defaults otherwise), run from the venv ``make bench`` makes for it
+  (``.venv-crawlee``, so its pins cannot clash with aegisd's) as a child process
+  (``bench/crawlee_peer.py``); skipped, saying so, when that venv is missing.
+
+aegisd runs three times per round: as a crawl a suite is generated from
+(``prepare_generation``: locators verified in the live page, each distinct GET form
+submitted once; no audits, the figure the targets are about), as a bare crawl
+(``generate_suite: false``), which shows what verification costs, and as a
+generating crawl with every audit (as a project's crawls by default), which shows
+what audits cost. Each contestant runs once per round, in an order that turns
+round by round, for ``--rounds`` rounds; the best round of each is compared.
+
+    .venv/bin/python -m bench.crawl [--pages 400] [--rounds 2] [--crawlee-python PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import random
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
+from pathlib import Path
 from urllib.parse import urldefrag
 
 from aiohttp import web
+from playwright.async_api import BrowserContext, Page
 
 from crawler.audits.models import AUDIT_CATEGORIES
-from crawler.engine import crawl
+from crawler.engine import context_options, crawl
 from crawler.models import CrawlOptions
 from crawler.settings import CrawlerSettings
-from runner.browsers import Browsers, BrowserSettings
+from runner.browsers import Browsers, BrowserSettings, chromium_args, find_chromium
 
-TARGET_RATIO = 0.7
+TARGET_RATIO = 0.9
+"""aegisd's pages/s over the bare loop's, at least (issue 12)."""
+
+TARGET_CRAWLEE_RATIO = 3.0
+"""aegisd's pages/s over Crawlee's, at least (issue 12)."""
+
+CRAWLEE_PYTHON = Path(__file__).resolve().parent.parent / ".venv-crawlee" / "bin" / "python"
+_CRAWLEE_PEER = Path(__file__).resolve().parent / "crawlee_peer.py"
 _FANOUT = 5
 _CROSS_LINKS = 3
 _STYLE = "body { font-family: sans-serif; margin: 2em; } nav a { margin-right: 1em; }"
@@ -107,32 +129,26 @@ def serve_site(
     asyncio.run(main())
 
 
-async def _bare_loop(browsers: Browsers, start: str, concurrency: int) -> int:
-    """The reference: breadth-first over same-origin ``a[href]`` with plain Playwright."""
+async def _bare_loop(browsers: Browsers, start: str, concurrency: int, *, reuse: bool) -> int:
+    """The reference: breadth-first over same-origin ``a[href]`` with plain Playwright, a
+    new tab per page, or with ``reuse`` one tab per worker."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     seen = {start}
     queue.put_nowait(start)
     crawled = 0
-    async with browsers.context() as context:
+    async with browsers.context(**context_options(CrawlOptions(start_url=start))) as context:
 
         async def worker() -> None:
             nonlocal crawled
+            tab = await context.new_page() if reuse else None
             while True:
                 url = await queue.get()
-                page = await context.new_page()
-                try:
-                    await page.goto(url)
-                    hrefs = await page.eval_on_selector_all(
-                        "a[href]", "els => els.map(e => e.href)"
-                    )
-                finally:
-                    await page.close()
-                crawled += 1
-                for href in hrefs:
+                for href in await _read_links(context, tab, url):
                     link = urldefrag(href).url
                     if link.startswith(start) and link not in seen:
                         seen.add(link)
                         queue.put_nowait(link)
+                crawled += 1
                 queue.task_done()
 
         workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
@@ -141,6 +157,17 @@ async def _bare_loop(browsers: Browsers, start: str, concurrency: int) -> int:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
     return crawled
+
+
+async def _read_links(context: BrowserContext, tab: Page | None, url: str) -> list[str]:
+    page = tab if tab is not None else await context.new_page()
+    try:
+        await page.goto(url)
+        hrefs: list[str] = await page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    finally:
+        if tab is None:
+            await page.close()
+    return hrefs
 
 
 async def _aegisd(browsers: Browsers, start: str, pages: int, verify: bool, audits: bool) -> int:
@@ -156,34 +183,60 @@ async def _aegisd(browsers: Browsers, start: str, pages: int, verify: bool, audi
     return len(result.pages)
 
 
-_RUNS = ("bare", "aegisd", "unverified", "audited")
-"""The bare loop; aegisd preparing generation; aegisd without (no verification, no forms);
-aegisd preparing generation with every audit."""
+async def _crawlee(python: Path, start: str, pages: int, concurrency: int) -> tuple[int, float]:
+    """Crawlee's pages and seconds, from its own process."""
+    chromium = find_chromium(BrowserSettings(), None)
+    arguments = [f"--arg={arg}" for arg in chromium_args()]
+    process = await asyncio.create_subprocess_exec(
+        str(python),
+        str(_CRAWLEE_PEER),
+        start,
+        f"--pages={pages}",
+        f"--concurrency={concurrency}",
+        f"--executable={chromium}",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"the Crawlee peer failed (exit status {process.returncode})")
+    answer = json.loads(out.decode().strip().splitlines()[-1])
+    return int(answer["pages"]), float(answer["seconds"])
 
 
-async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
+_RUNS = ("bare", "bare-tabs", "aegisd", "unverified", "audited", "crawlee")
+"""The bare loop, a tab per page and a tab per worker; aegisd preparing generation; aegisd
+without (no verification, no forms); aegisd preparing generation with every audit;
+Crawlee."""
+
+
+async def _measure(rounds: int, pages: int, start: str, crawlee: Path | None) -> dict[str, float]:
     concurrency = CrawlerSettings().concurrency
-    best = dict.fromkeys(_RUNS, 0.0)
+    runs = [name for name in _RUNS if name != "crawlee" or crawlee is not None]
+    best = dict.fromkeys(runs, 0.0)
     async with Browsers(BrowserSettings()) as browsers:
         await browsers.get("chromium")
-        for round_ in range(1, rounds + 1):
-            for name in _RUNS:
+        contestants: dict[str, Callable[[], Awaitable[int]]] = {
+            "bare": lambda: _bare_loop(browsers, start, concurrency, reuse=False),
+            "bare-tabs": lambda: _bare_loop(browsers, start, concurrency, reuse=True),
+            "aegisd": lambda: _aegisd(browsers, start, pages, verify=True, audits=False),
+            "unverified": lambda: _aegisd(browsers, start, pages, verify=False, audits=False),
+            "audited": lambda: _aegisd(browsers, start, pages, verify=True, audits=True),
+        }
+        for round_ in range(rounds):
+            # Alternate: each round starts one contestant further along.
+            for name in runs[round_ % len(runs) :] + runs[: round_ % len(runs)]:
                 began = time.perf_counter()
-                if name == "bare":
-                    crawled = await _bare_loop(browsers, start, concurrency)
+                if name == "crawlee":
+                    assert crawlee is not None
+                    crawled, elapsed = await _crawlee(crawlee, start, pages, concurrency)
                 else:
-                    crawled = await _aegisd(
-                        browsers,
-                        start,
-                        pages,
-                        verify=name != "unverified",
-                        audits=name == "audited",
-                    )
-                elapsed = time.perf_counter() - began
+                    crawled = await contestants[name]()
+                    elapsed = time.perf_counter() - began
                 rate = crawled / elapsed
                 best[name] = max(best[name], rate)
                 print(
-                    f"round {round_} {name:>10}: {crawled} pages in {elapsed:.2f} s, "
+                    f"round {round_ + 1} {name:>10}: {crawled} pages in {elapsed:.2f} s, "
                     f"{rate:.1f} pages/s",
                     flush=True,
                 )
@@ -192,37 +245,50 @@ async def _measure(rounds: int, pages: int, start: str) -> dict[str, float]:
     return best
 
 
+def _verdict(ratio: float, target: float) -> str:
+    return f"{ratio:.2f} ({'meets' if ratio >= target else 'BELOW'} the {target:g} target)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--crawlee-python", type=Path, default=CRAWLEE_PYTHON)
     args = parser.parse_args()
+    crawlee: Path | None = args.crawlee_python
+    if crawlee is not None and not crawlee.exists():
+        print(
+            f"Crawlee for Python is not installed ({crawlee} is missing; `make bench` makes "
+            "that venv): its peer is skipped",
+            file=sys.stderr,
+        )
+        crawlee = None
     receiving, sending = multiprocessing.Pipe(duplex=False)
     server = multiprocessing.Process(target=serve_site, args=(args.pages, sending), daemon=True)
     server.start()
     try:
         port = receiving.recv()
         start = f"http://127.0.0.1:{port}/"
-        rates = asyncio.run(_measure(args.rounds, args.pages, start))
+        rates = asyncio.run(_measure(args.rounds, args.pages, start, crawlee))
     finally:
         server.terminate()
         server.join()
-    ratio = rates["aegisd"] / rates["bare"]
+    aegisd = rates["aegisd"]
     print(f"site: {args.pages} pages, concurrency {CrawlerSettings().concurrency}")
-    print(f"aegisd crawler: {rates['aegisd']:.1f} pages/s")
+    print(f"aegisd crawler: {aegisd:.1f} pages/s")
     print(f"aegisd crawler without verification: {rates['unverified']:.1f} pages/s")
-    print(
-        f"verification costs: {(1 - rates['aegisd'] / rates['unverified']) * 100:.0f}% of the speed"
-    )
+    print(f"verification costs: {(1 - aegisd / rates['unverified']) * 100:.0f}% of the speed")
     print(f"aegisd crawler, every page audited: {rates['audited']:.1f} pages/s")
-    print(f"bare Playwright loop: {rates['bare']:.1f} pages/s")
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"ratio: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
-    cost = 1000 / rates["audited"] - 1000 / rates["aegisd"]
-    print(
-        f"audits: {rates['audited'] / rates['aegisd']:.2f} of the unaudited rate, "
-        f"{cost:.0f} ms more per page"
-    )
+    print(f"bare Playwright loop, a tab per page: {rates['bare']:.1f} pages/s")
+    print(f"bare Playwright loop, a tab per worker: {rates['bare-tabs']:.1f} pages/s")
+    print(f"ratio to the bare loop: {_verdict(aegisd / rates['bare'], TARGET_RATIO)}")
+    print(f"ratio to the bare loop with a tab per worker: {aegisd / rates['bare-tabs']:.2f}")
+    if "crawlee" in rates:
+        print(f"Crawlee PlaywrightCrawler: {rates['crawlee']:.1f} pages/s")
+        print(f"ratio to Crawlee: {_verdict(aegisd / rates['crawlee'], TARGET_CRAWLEE_RATIO)}")
+    cost = 1000 / rates["audited"] - 1000 / aegisd
+    share = rates["audited"] / aegisd
+    print(f"audits: {share:.2f} of the unaudited rate, {cost:.0f} ms more per page")
 
 
 if __name__ == "__main__":

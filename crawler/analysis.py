@@ -1,8 +1,7 @@
-"""Reading a loaded page: links, forms, title and main heading in one ``page.evaluate``.
+"""Analysing a loaded page: links, forms, title and main heading.
 
-The browser does the work (``ANALYSE_PAGE_JS``) and answers one JSON string
-(much faster to pass than a structured value) that ``parse_analysis`` turns
-into models; one round trip per page keeps crawls fast.
+The browser does the work (``ANALYSE_PAGE_JS``, run by ``crawler.reading`` in the
+page's one ``page.evaluate``) and ``parse_analysis`` turns its answer into models.
 Accessible names follow the ARIA precedence Playwright's ``get_by_role`` uses
 (aria-labelledby, aria-label, ``<label>``, content, title, placeholder), without
 CSS pseudo-element content and shadow DOM. Huge pages are capped (``LIMITS``).
@@ -14,12 +13,8 @@ so ``crawler.locators`` can tell whether a Playwright locator finds that very el
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
-
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 
 from crawler.models import PageForm, PageLink, Unlocated
 from crawler.urls import normalise_url, origin_of, same_origin
@@ -38,8 +33,6 @@ links given a test id and a CSS selector (the first shown, same-origin, named on
 
 ELEMENTS_KEY = "__aegisdElements"
 """The page's global holding ``{refs: [element...], index: Map(element -> ref)}``."""
-
-_NAVIGATION_RETRIES = 2
 
 ANALYSE_PAGE_JS = r"""
 ([limits, elementsKey]) => {
@@ -243,11 +236,11 @@ ANALYSE_PAGE_JS = r"""
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
   }
-  return JSON.stringify({
+  return {
     url: location.href, title: clip(document.title), heading: h1 ? textOf(h1) || null : null,
     heading_ref: headingRef, links, forms: formData, truncated,
     fingerprint: `${(a >>> 0).toString(16)}-${(b >>> 0).toString(16)}-${html.length}`,
-  });
+  };
 }
 """
 
@@ -286,25 +279,6 @@ class PageAnalysis:
 
     unlocated: list[Unlocated] = field(default_factory=list)
     """Elements verification found no locator for."""
-
-
-async def analyse_page(page: Page, origin: str | None) -> PageAnalysis:
-    """Analyse the page's current document; links are internal when on ``origin``.
-
-    ``origin`` ``None`` means the analysed document's own origin (the start page).
-    A document replaced by a navigation while it is read is read again after it loads.
-    """
-    retries = 0
-    while True:
-        try:
-            answer = await page.evaluate(ANALYSE_PAGE_JS, [LIMITS, ELEMENTS_KEY])
-        except PlaywrightError as exc:
-            if retries == _NAVIGATION_RETRIES or "context was destroyed" not in exc.message:
-                raise
-            retries += 1
-            await page.wait_for_load_state("load")
-            continue
-        return parse_analysis(json.loads(answer), origin)
 
 
 def parse_analysis(raw: dict[str, Any], origin: str | None) -> PageAnalysis:

@@ -3,18 +3,16 @@
 Generated screenshot checks mask them (DESIGN §8): elements whose visible text
 looks volatile by :data:`VOLATILE_TEXT` (times, dates, counters, ids, "5 minutes
 ago": the rule generation also uses to leave such text unasserted), and media,
-canvases and frames. One ``page.evaluate`` (``FIND_DYNAMIC_JS``) answers CSS
-selectors: for text, the innermost visible elements whose rendered text matches
-(an element is taken when none of its children matches on its own), each as a
-path from the nearest ancestor with a unique id; for media, one selector
-covering them all when the page has any.
+canvases and frames. ``FIND_DYNAMIC_JS`` (run by ``crawler.reading`` in the
+page's one ``page.evaluate``) answers CSS selectors: for text, the innermost
+visible elements whose rendered text matches (an element is taken when none of
+its children matches on its own), each as a path from the nearest ancestor with
+a unique id; for media, one selector covering them all when the page has any.
 """
 
 from __future__ import annotations
 
-import json
-
-from playwright.async_api import Page
+from typing import Any
 
 from crawler.stable import VOLATILE_TEXT
 
@@ -56,17 +54,19 @@ FIND_DYNAMIC_JS = r"""
   };
   if (document.body) visit(document.body);
   const volatileText = found.length > args.max ? null : found.map(pathOf);
-  return JSON.stringify({ text: volatileText, media: document.querySelector(args.media) !== null });
+  return { text: volatileText, media: document.querySelector(args.media) !== null };
 }
 """
 
 
-async def find_dynamic(page: Page) -> list[str] | None:
-    """CSS selectors of the parts of ``page`` that change from load to load, in
-    document order (the media selector last); ``None`` when more than
-    :data:`MAX_DYNAMIC` elements show volatile text."""
-    arguments = {"pattern": VOLATILE_TEXT.pattern, "max": MAX_DYNAMIC, "media": MEDIA_SELECTOR}
-    found = json.loads(await page.evaluate(FIND_DYNAMIC_JS, arguments))
+DYNAMIC_ARGS = {"pattern": VOLATILE_TEXT.pattern, "max": MAX_DYNAMIC, "media": MEDIA_SELECTOR}
+"""The argument ``FIND_DYNAMIC_JS`` takes."""
+
+
+def dynamic_selectors(found: dict[str, Any]) -> list[str] | None:
+    """CSS selectors of the parts of the page that change from load to load, from what
+    ``FIND_DYNAMIC_JS`` found, in document order (the media selector last); ``None``
+    when more than :data:`MAX_DYNAMIC` elements show volatile text."""
     if found["text"] is None:
         return None
     selectors: list[str] = found["text"]

@@ -70,6 +70,7 @@ from crawler.audits.audit import prepare_context
 from crawler.errors import BrowserFailed, StartPageUnreachable, StartUrlDisallowed
 from crawler.form_cases import FormKey
 from crawler.linkcheck import EXTERNAL_TIMEOUT_S, LinkStatus, check_link
+from crawler.matches import MARK_ENGINE, MARK_ENGINE_JS
 from crawler.models import (
     BrokenLink,
     CrawlOptions,
@@ -79,6 +80,7 @@ from crawler.models import (
     StopReason,
 )
 from crawler.sitefiles import RobotsRules, fetch_robots, fetch_sitemap_urls, robots_agent
+from crawler.tabs import Tabs, close_page
 from crawler.urls import (
     UrlFilter,
     index_key,
@@ -88,7 +90,7 @@ from crawler.urls import (
     same_origin,
     variant_group,
 )
-from crawler.visit import PageVisit, close_page, visit_page
+from crawler.visit import PageVisit, visit_page
 from runner.browsers import Browsers, new_page
 from runner.login import Login, log_in
 from runner.playback import reason
@@ -126,9 +128,10 @@ async def crawl(
     step failed), and ``BrowserFailed`` as soon as the browser closes under the
     crawl (the next crawl relaunches it).
     """
+    await browsers.register_selector_engine(MARK_ENGINE, MARK_ENGINE_JS)
     async with AsyncExitStack() as stack:
         context = await stack.enter_async_context(
-            browsers.context("chromium", **_context_options(options))
+            browsers.context("chromium", **context_options(options))
         )
         context.set_default_timeout(options.page_timeout_s * 1000)
         await prepare_context(context, options.audits)
@@ -139,15 +142,16 @@ async def crawl(
         return await _Crawl(context, external, options, on_page, on_progress).run()
 
 
-def _context_options(options: CrawlOptions) -> dict[str, Any]:
-    context_options: dict[str, Any] = {"accept_downloads": False, "service_workers": "block"}
+def context_options(options: CrawlOptions) -> dict[str, Any]:
+    """The options of a crawl's browser context (``Browser.new_context`` keywords)."""
+    made: dict[str, Any] = {"accept_downloads": False, "service_workers": "block"}
     if options.headers:
-        context_options["extra_http_headers"] = dict(options.headers)
+        made["extra_http_headers"] = dict(options.headers)
     if options.user_agent:
-        context_options["user_agent"] = options.user_agent
+        made["user_agent"] = options.user_agent
     if options.login is not None:
-        context_options["base_url"] = options.base_url or options.start_url
-    return context_options
+        made["base_url"] = options.base_url or options.start_url
+    return made
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ class _Crawl:
         on_progress: ProgressCallback | None,
     ) -> None:
         self._context = context
+        self._tabs = Tabs(context)
         self._external = external
         self._options = options
         self._on_page = on_page
@@ -301,7 +306,7 @@ class _Crawl:
     async def _visit(self, entry: _Entry) -> PageVisit:
         async with self._slots:
             return await visit_page(
-                self._context,
+                self._tabs,
                 entry.url,
                 origin=self._origin if entry.depth else None,
                 timeout_s=self._options.page_timeout_s,

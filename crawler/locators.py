@@ -14,26 +14,24 @@ Playwright's ``is_visible`` judges). The first kept candidate becomes the elemen
 ``target``; an element none passes gets no target (generation leaves out what it
 would have asserted) and an ``Unlocated`` entry on its page saying why.
 
-Few round trips: one ``evaluate_all`` per distinct candidate, all first candidates of
-a page at once (gathered), then the next candidates of the elements still unresolved.
+Few round trips: all first candidates of a page in one ``evaluate_all``
+(``crawler.matches``), then the next candidates of the elements still unresolved.
 Only what generation can use is verified: the first ``VERIFIED_LINKS`` links it could
 click and the fields of the first ``VERIFIED_FORMS`` forms (up to ``VERIFIED_FIELDS``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from crawler.analysis import ELEMENTS_KEY, LIMITS, PageAnalysis
+from crawler.analysis import LIMITS, PageAnalysis
+from crawler.matches import Matches, matches_of
 from crawler.models import FormButton, FormField, LocatorProblem, PageLink, Unlocated
 from crawler.stable import is_stable_text
-from runner.playback import locate
 from runner.steps import ARIA_ROLES, Target, quoted
 
 VERIFIED_LINKS = LIMITS["link_selectors"]
@@ -47,37 +45,6 @@ VERIFIED_FIELDS = 30
 
 HEADING_LEVEL = 1
 """The level of the main heading, which is an ``<h1>``."""
-
-# For each element a locator matches: its number in the analysis (-1: not analysed) and
-# whether it is visible, judged as Playwright's isVisible does (injected computeBox).
-_MATCHES_JS = """
-(elements, key) => {
-  const known = window[key];
-  const textShown = (node) => {
-    const range = document.createRange();
-    range.selectNode(node);
-    const box = range.getBoundingClientRect();
-    return box.width > 0 && box.height > 0;
-  };
-  const visible = (el) => {
-    const style = getComputedStyle(el);
-    if (style.display === "contents") {
-      for (let child = el.firstChild; child; child = child.nextSibling) {
-        if (child.nodeType === 1 && visible(child)) return true;
-        if (child.nodeType === 3 && textShown(child)) return true;
-      }
-      return false;
-    }
-    if (!el.checkVisibility() || style.visibility !== "visible") return false;
-    const box = el.getBoundingClientRect();
-    return box.width > 0 && box.height > 0;
-  };
-  return elements.map((el) => [known && known.index.has(el) ? known.index.get(el) : -1,
-    visible(el)]);
-}
-"""
-
-Matches = list[tuple[int, bool]]
 
 
 @dataclass
@@ -204,8 +171,7 @@ async def _resolve(page: Page, subjects: list[_Subject]) -> None:
     round_ = 0
     while pending:
         asked = list(dict.fromkeys(s.candidates[round_] for s in pending))
-        answers = await asyncio.gather(*(_matches(page, target) for target in asked))
-        found = dict(zip(asked, answers, strict=True))
+        found = dict(zip(asked, await matches_of(page, asked), strict=True))
         unresolved = []
         for subject in pending:
             matches = found[subject.candidates[round_]]
@@ -227,12 +193,3 @@ def _problem(ref: int, matches: Matches | None) -> LocatorProblem:
     if matches and matches[0][0] == ref:
         return "hidden"
     return "not_found"
-
-
-async def _matches(page: Page, target: Target) -> Matches | None:
-    """What ``target`` matches in the page now; ``None`` if Playwright refused it."""
-    try:
-        answer = await locate(page, target).evaluate_all(_MATCHES_JS, ELEMENTS_KEY)
-    except PlaywrightError:
-        return None
-    return [(int(ref), bool(shown)) for ref, shown in answer]

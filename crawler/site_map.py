@@ -13,8 +13,8 @@ from __future__ import annotations
 from crawler.form_cases import FormKey, form_key
 from crawler.models import FormSubmission, PageResult
 from crawler.notes import LeftOut, PageNotes
+from crawler.reading import HTML_TYPES
 from crawler.urls import normalise_url, origin_of, variant_group
-from crawler.visit import HTML_TYPES
 from runner.steps import url_path
 
 

@@ -1,13 +1,19 @@
-"""Visiting one URL: load it in a fresh tab, watch what it does, analyse what loaded.
+"""Visiting one URL: load it in one of the crawl's tabs, audit it, read it in one go.
 
-After the analysis, the locators generated steps would use are verified in the
-live page (``crawler.locators``) and, when the crawl passes ``claim_form``, the
-page's simple GET forms no other page claimed are submitted (``crawler.submits``).
+The tab is borrowed from the crawl's ``crawler.tabs.Tabs`` and navigated; what the
+page does while it loads is recorded by the tab (console errors, page errors,
+failed sub-requests, downloads). The document's status and headers are those of
+``goto``'s response (for a download, of the failed navigation's response; for a
+load that timed out, what the page's Navigation Timing tells). Then one
+``page.evaluate`` (``crawler.reading``) reads the document: links, forms, headings,
+the parts that change from load to load. After that, the locators generated steps
+would use are verified in the live page (``crawler.locators``) and, when the crawl
+passes ``claim_form``, the page's simple GET forms no other page claimed are
+submitted (``crawler.submits``).
 
 A visit never hangs and never raises for a bad page: the navigation waits for
-the ``load`` event at most ``timeout_s`` and the analysis of whatever loaded
-gets as long again; dialogs are dismissed by Playwright (no dialog listener is
-registered), popups are closed as they open, downloads are cancelled by the
+the ``load`` event at most ``timeout_s`` and the reading of whatever loaded gets
+as long again; dialogs are dismissed, popups closed, downloads cancelled by the
 context (``accept_downloads=False``) and reported as such, and documents that
 are not HTML are reported with their status and content type but not read.
 """
@@ -16,28 +22,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from contextlib import suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, ConsoleMessage, Download, Page, Request, Response
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from crawler.analysis import PageAnalysis, analyse_page
+from crawler.analysis import PageAnalysis
 from crawler.audits.audit import audit_page
 from crawler.audits.models import AuditCategory, PageAudits
-from crawler.dynamic import find_dynamic
-from crawler.errors import BrowserFailed
 from crawler.locators import verify_targets
 from crawler.models import FailedRequest, PageResult
+from crawler.reading import HTML_TYPES, PageRead, read_page
 from crawler.submits import FormClaim, submit_forms
+from crawler.tabs import Tab, Tabs
 from crawler.urls import normalise_url, same_origin
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_MAX_MESSAGES = 100
-_MAX_MESSAGE_CHARS = 1000
-_CLOSE_TIMEOUT_S = 5.0
 _DOWNLOAD_ERROR = "Download is starting"
 _FAVICON = "/favicon.ico"
 
@@ -91,89 +92,22 @@ class PageVisit:
         )
 
 
-@dataclass
-class _PageWatch:
-    """Records what a page does while it is visited, until ``recording`` is switched off."""
+@dataclass(frozen=True)
+class _Document:
+    """The document a visit loaded, from its main response."""
 
-    page: Page
-    recording: bool = True
-    document: Response | None = None
-    download: bool = False
-    console_errors: list[str] = field(default_factory=list)
-    failed_requests: list[FailedRequest] = field(default_factory=list)
+    url: str
+    status: int
+    content_type: str | None
 
-    def __post_init__(self) -> None:
-        self.page.on("response", self._on_response)
-        self.page.on("requestfailed", self._on_request_failed)
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", self._on_page_error)
-        self.page.on("download", self._on_download)
-        self.page.on("popup", _close_popup)
-
-    def _is_document(self, request: Request) -> bool:
-        return request.is_navigation_request() and request.frame == self.page.main_frame
-
-    def _on_response(self, response: Response) -> None:
-        if not self.recording:
-            return
-        if self._is_document(response.request):
-            if not 300 <= response.status < 400:
-                self.document = response
-        elif response.status >= 400 and response.url.startswith(("http:", "https:")):
-            self._add_failure(response.request, response.status, None)
-
-    def _on_request_failed(self, request: Request) -> None:
-        failure = request.failure or "failed"
-        # Aborts come from the page cancelling its own requests, or from closing the tab.
-        if not self.recording or "ERR_ABORTED" in failure or self._is_document(request):
-            return
-        if request.url.startswith(("http:", "https:")):
-            self._add_failure(request, None, failure)
-
-    def _add_failure(self, request: Request, status: int | None, error: str | None) -> None:
-        if len(self.failed_requests) < _MAX_MESSAGES:
-            self.failed_requests.append(
-                FailedRequest(
-                    url=request.url,
-                    resource_type=request.resource_type,
-                    status=status,
-                    error=error,
-                )
-            )
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        if message.text.startswith("Failed to load resource") and self._not_the_pages(
-            message.location.get("url", "")
-        ):
-            return
-        self._add_error(message.text)
-
-    def _not_the_pages(self, url: str) -> bool:
-        """A load failure that is no resource of the page: its own status, or the favicon
-        that Chromium fetches once per browser (so only the first crawl of a site sees it)."""
-        document = self.document
-        return (document is not None and url == document.url) or urlsplit(url).path == _FAVICON
-
-    def _on_page_error(self, error: PlaywrightError) -> None:
-        self._add_error(f"{error.name}: {error.message}" if error.name else error.message)
-
-    def _add_error(self, text: str) -> None:
-        if self.recording and len(self.console_errors) < _MAX_MESSAGES:
-            self.console_errors.append(text[:_MAX_MESSAGE_CHARS])
-
-    def _on_download(self, _download: Download) -> None:
-        self.download = True
-
-
-async def _close_popup(popup: Page) -> None:
-    with suppress(PlaywrightError):
-        await popup.close()
+    @classmethod
+    def of(cls, response: Response) -> _Document:
+        value = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        return cls(response.url, response.status, value or None)
 
 
 async def visit_page(
-    context: BrowserContext,
+    tabs: Tabs,
     url: str,
     *,
     origin: str | None,
@@ -183,38 +117,28 @@ async def visit_page(
     claim_form: FormClaim | None = None,
     audits: Collection[AuditCategory] = (),
 ) -> PageVisit:
-    """Load ``url`` in a new tab of ``context``, audit and analyse it, close the tab.
+    """Load ``url`` in a tab of ``tabs``, audit and read it.
 
     Links found are internal when on ``origin`` (``None``: the page's own origin). An HTML
     page that loaded with a 2xx status is audited in the ``audits`` categories. With
     ``verify``, the locators of generated steps are verified; with ``claim_form``, GET
     forms it claims are submitted after that.
-    Raises ``BrowserFailed`` when the browser cannot open the tab.
+    Raises ``BrowserFailed`` when the browser cannot open a tab.
     """
-    try:
-        page = await context.new_page()
-    except PlaywrightError as exc:
-        raise BrowserFailed(f"the browser could not open a tab: {_describe(exc)}") from exc
-    watch = _PageWatch(page)
-    try:
-        visit = await _load(watch, url, origin, timeout_s, referer, verify, audits)
+    async with tabs.tab() as tab:
+        visit = await _load(tab, url, origin, timeout_s, referer, verify, audits)
+        analysis = visit.analysis
         on_site = origin is None or same_origin(visit.final_url, origin)
-        if visit.analysis is not None and claim_form is not None and on_site and not visit.broken:
-            await submit_forms(watch.page, visit.analysis, claim_form, timeout_s=timeout_s)
+        if analysis is not None and claim_form is not None and on_site and not visit.broken:
+            await submit_forms(tab.page, analysis, claim_form, timeout_s=timeout_s)
+            # The tab shows a page the crawl did not read, with the submission's listeners.
+            if any(form.submission is not None for form in analysis.forms):
+                tab.reusable = False
         return visit
-    finally:
-        watch.recording = False
-        await close_page(page)
-
-
-async def close_page(page: Page) -> None:
-    """Close a tab, waiting a few seconds at most: Chromium can leave a close unanswered."""
-    with suppress(PlaywrightError, TimeoutError):
-        await asyncio.wait_for(page.close(), _CLOSE_TIMEOUT_S)
 
 
 async def _load(
-    watch: _PageWatch,
+    tab: Tab,
     url: str,
     origin: str | None,
     timeout_s: float,
@@ -222,41 +146,47 @@ async def _load(
     verify: bool,
     categories: Collection[AuditCategory],
 ) -> PageVisit:
+    page = tab.page
+    showing_read_page, tab.reusable = tab.reusable, False
+    tab.begin()
     loop = asyncio.get_running_loop()
     started = loop.time()
     error: str | None = None
+    response: Response | None = None
     try:
-        await watch.page.goto(url, wait_until="load", timeout=timeout_s * 1000, referer=referer)
+        response = await page.goto(
+            url, wait_until="load", timeout=timeout_s * 1000, referer=referer
+        )
     except PlaywrightTimeoutError:
         error = f"the page did not finish loading within {timeout_s:g} s"
     except PlaywrightError as exc:
         error = _describe(exc)
     load_time = round((loop.time() - started) * 1000)
-    download = watch.download or error == _DOWNLOAD_ERROR
+    download = tab.download or error == _DOWNLOAD_ERROR
     if download:
         error = None
-    document = watch.document
-    content_type = _mime_type(document)
-    html = document is not None and not download and content_type in (*HTML_TYPES, None)
-    analysis: PageAnalysis | None = None
-    dynamic: list[str] | None = []
+        # The tab still shows what it showed before: a download does not replace it.
+        tab.reusable = showing_read_page
+    if response is None and (download or tab.committed):
+        response = await tab.document_response(timeout_s)
+    document = _Document.of(response) if response is not None else None
+    html = not download and document is not None and document.content_type in (*HTML_TYPES, None)
     audits: PageAudits | None = None
-    if html and error is None and categories and document is not None and document.ok:
-        audits = await audit_page(watch.page, document, categories, timeout_s=timeout_s)
+    read: PageRead | None = None
     if html:
-        try:
-            analysis = await asyncio.wait_for(analyse_page(watch.page, origin), timeout_s)
-            dynamic = await asyncio.wait_for(find_dynamic(watch.page), timeout_s)
-        except TimeoutError:
-            error = error or f"the page could not be analysed within {timeout_s:g} s"
-        except PlaywrightError as exc:
-            error = error or f"the page could not be analysed: {_describe(exc)}"
-    watch.recording = False
+        if error is None and categories and response is not None and response.ok:
+            audits = await audit_page(page, response, categories, timeout_s=timeout_s)
+        read, error = await _read(tab, origin, timeout_s, error)
+    tab.end()
+    analysis = read.analysis if read is not None else None
+    if analysis is not None and error is None:
+        tab.reusable = True
     if analysis is not None and verify:
-        # Targets verified before a timeout stay good; the rest stay unverified.
-        with suppress(TimeoutError):
-            analysis = await asyncio.wait_for(verify_targets(watch.page, analysis), timeout_s)
-    document = watch.document
+        try:
+            analysis = await asyncio.wait_for(verify_targets(page, analysis), timeout_s)
+        except TimeoutError:
+            # The targets stay unverified; the page may still be busy, so it serves no other URL.
+            tab.reusable = False
     if analysis is not None:
         final_url = analysis.url
     elif document is not None:
@@ -267,26 +197,67 @@ async def _load(
         requested_url=url,
         final_url=final_url,
         status=document.status if document else None,
-        content_type=_mime_type(document),
+        content_type=document.content_type if document else None,
         download=download,
         load_time=load_time,
         error=error,
         analysis=analysis,
-        console_errors=sorted(watch.console_errors) if html else [],
-        failed_requests=sorted(
-            watch.failed_requests if html else [],
-            key=lambda f: (f.url, f.status or 0, f.error or ""),
-        ),
-        dynamic=dynamic,
+        console_errors=_console_errors(tab, document) if html else [],
+        failed_requests=_failed_requests(tab, document, read) if html else [],
+        dynamic=read.dynamic if read is not None else [],
         audits=audits,
     )
 
 
-def _mime_type(response: Response | None) -> str | None:
-    if response is None:
-        return None
-    value = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    return value or None
+async def _read(
+    tab: Tab, origin: str | None, timeout_s: float, error: str | None
+) -> tuple[PageRead | None, str | None]:
+    """Read the tab's page within ``timeout_s``; the read, and the visit's error after it."""
+    resources = [failure.url for failure in tab.http_failures]
+    try:
+        read = await asyncio.wait_for(read_page(tab.page, origin, resources), timeout_s)
+    except TimeoutError:
+        return None, error or f"the page could not be analysed within {timeout_s:g} s"
+    except PlaywrightError as exc:
+        return None, error or f"the page could not be analysed: {_describe(exc)}"
+    return read, error
+
+
+def _not_the_pages(url: str, document: _Document | None) -> bool:
+    """A load failure that is no resource of the page: its own status, or the favicon
+    that Chromium fetches once per browser (so only the first crawl of a site sees it)."""
+    return (document is not None and url == document.url) or urlsplit(url).path == _FAVICON
+
+
+def _console_errors(tab: Tab, document: _Document | None) -> list[str]:
+    return sorted(
+        error.text
+        for error in tab.console_errors
+        if error.resource is None or not _not_the_pages(error.resource, document)
+    )
+
+
+def _failed_requests(
+    tab: Tab, document: _Document | None, read: PageRead | None
+) -> list[FailedRequest]:
+    types = read.resource_types if read is not None else {}
+    failed = [
+        FailedRequest(
+            url=failure.url,
+            resource_type=types.get(failure.url, "other"),
+            status=failure.status,
+            error=None,
+        )
+        for failure in tab.http_failures
+        if not _not_the_pages(failure.url, document)
+    ]
+    failed += [
+        FailedRequest(
+            url=failure.url, resource_type=failure.resource_type, status=None, error=failure.error
+        )
+        for failure in tab.network_failures
+    ]
+    return sorted(failed, key=lambda f: (f.url, f.status or 0, f.error or ""))
 
 
 def _describe(exc: PlaywrightError) -> str:

@@ -71,6 +71,14 @@ class BrowserSettings(BaseModel):
     of launching Chromium."""
 
 
+def chromium_args() -> list[str]:
+    """The command-line arguments Chromium is launched with here (``--no-sandbox`` as root)."""
+    args = list(CHROMIUM_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")
+    return args
+
+
 def find_chromium(settings: BrowserSettings, managed_path: str | None) -> str:
     """Pick a Chromium binary: config/env, then Playwright's own build, then the system's."""
     configured = settings.chromium_path or os.environ.get("AEGISD_CHROMIUM_PATH")
@@ -127,6 +135,7 @@ class Browsers:
         self._playwright: Playwright | None = None
         self._browsers: dict[str, Browser] = {}
         self._locks: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in BROWSER_NAMES}
+        self._engines: dict[str, asyncio.Task[None]] = {}
 
     async def __aenter__(self) -> Browsers:
         self._playwright = await async_playwright().start()
@@ -145,6 +154,17 @@ class Browsers:
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+
+    async def register_selector_engine(self, name: str, script: str) -> None:
+        """Register the selector engine ``name`` (Playwright's ``selectors.register``) for
+        every context of this process, once: later calls wait for the first."""
+        if self._playwright is None:
+            raise RuntimeError("Browsers used outside its async context")
+        registering = self._engines.get(name)
+        if registering is None:
+            registering = asyncio.ensure_future(self._playwright.selectors.register(name, script))
+            self._engines[name] = registering
+        await asyncio.shield(registering)
 
     def _type(self, name: str) -> BrowserType:
         if self._playwright is None:
@@ -237,10 +257,7 @@ class Browsers:
     def _launch_options(self, name: str) -> dict[str, Any]:
         options: dict[str, Any] = {"headless": self.settings.headless}
         if name == "chromium":
-            args = list(CHROMIUM_ARGS)
-            if hasattr(os, "geteuid") and os.geteuid() == 0:
-                args.append("--no-sandbox")
-            options["args"] = args
+            options["args"] = chromium_args()
             if self.remote(name) is None:  # a Grid session runs the node's own Chrome
                 managed = _managed_path(self._type(name))
                 options["executable_path"] = find_chromium(self.settings, managed)
@@ -299,8 +316,15 @@ async def new_page(context: BrowserContext) -> Page:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not opening.done():
-            # Cancelling only requests it: ``opening`` is not done until it runs again.
+            # Cancelling only requests it: ``opening`` is not done until it runs again,
+            # maybe with the browser's error, which nobody is left to hear.
+            opening.add_done_callback(_forget)
             opening.cancel()
     if not opening.done() or opening.cancelled():
         raise PlaywrightError("the browser closed before the page opened")
     return opening.result()
+
+
+def _forget(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from crawler.analysis import ELEMENTS_KEY
 from crawler.locators import field_candidates
+from crawler.matches import MARK_ENGINE, MARK_ENGINE_JS, batch_matches
 from crawler.models import PageResult
+from crawler.reading import read_page
 from runner.browsers import Browsers
+from runner.playback import locate
 from runner.steps import Target
 from tests.conftest import ServeApp
 from tests.crawler.sites import crawl_routes
 from tests.generation.conftest import field
-from tests.sites import page
+from tests.sites import Site, page
 
 FORM = """
 <nav><a href="/a">Alpha</a> <a href="/b" data-testid="beta">Beta</a>
@@ -72,6 +76,42 @@ async def test_what_no_locator_finds_alone_gets_no_target(
         [('heading "Twins"', "not_unique")],
         [('heading "Styled"', "not_found")],
     ]
+
+
+async def test_a_batch_answers_what_each_locator_finds_alone(
+    browsers: Browsers, serve: ServeApp
+) -> None:
+    await browsers.register_selector_engine(MARK_ENGINE, MARK_ENGINE_JS)
+    targets = [
+        Target(role="link", name="Beta", exact=True),  # two, one of them shrunk to nothing
+        Target(role="link", name="Alpha", exact=True),
+        Target(test_id="beta"),
+        Target(label="Username"),
+        Target(label="Name"),  # "Username" and aria-label "Hidden name" too
+        Target(role="button", name="Go", exact=True),
+        Target(css="nav a"),
+        Target(role="heading", name="Nowhere"),
+        Target(css="[hidden-by-style]"),
+    ]
+    async with browsers.context() as context:
+        live = await context.new_page()
+        html = FORM + '<p hidden-by-style style="display:none">x</p>'
+        await live.goto(await serve(Site({"/": page("Welcome", html)}).app()))
+        await read_page(live, None, [])  # numbers the analysed elements (ELEMENTS_KEY)
+        alone = [
+            await locate(live, target).evaluate_all(
+                "(els, key) => els.map((el) => window[key].index.get(el) ?? -1)", ELEMENTS_KEY
+            )
+            for target in targets
+        ]
+        together = await batch_matches(live, targets)
+        again = await batch_matches(live, targets[::-1])
+
+    assert [[ref for ref, _ in found] for found in together] == alone
+    assert [len(found) for found in alone] == [2, 1, 1, 1, 3, 2, 3, 0, 1]
+    assert [shown for _, shown in together[0]] == [True, False]
+    assert together[-1] == [(-1, False)]
+    assert again == together[::-1]
 
 
 def test_field_candidates_come_in_a_persons_order() -> None:

@@ -61,7 +61,13 @@ class RunnerSettings(BaseModel):
     """Longest one attempt of a case may take, all its steps together."""
 
     step_timeout_s: float = Field(10, gt=0)
-    """Longest one step may wait for its element, navigation or assertion."""
+    """Longest one step may wait for its element or assertion."""
+
+    navigation_timeout_s: float = Field(30, gt=0)
+    """Longest a ``goto`` may wait for the page's ``load`` event. Longer than a step, as in
+    Playwright Test (where navigations have the test's time): ``load`` also waits for the
+    page's third-party resources, which a network slow to refuse them (a CDN that an
+    air-gapped network's DNS times out on) holds back for seconds each."""
 
     screenshots: ArtifactMode = "on-failure"
     """When to keep a screenshot of the page at the end of a case."""
@@ -315,7 +321,10 @@ class Execution:
             steps = [_step_result(case, step, "skipped") for step in range(len(case.steps))]
         else:
             playback = Playback(
-                opened.page, step_timeout_s=self._settings.step_timeout_s, screenshots=screenshots
+                opened.page,
+                step_timeout_s=self._settings.step_timeout_s,
+                navigation_timeout_s=self._settings.navigation_timeout_s,
+                screenshots=screenshots,
             )
             error = await self._play(case, playback, steps)
             first_status = playback.first_status

@@ -56,7 +56,7 @@ export default defineConfig({
     baseURL: process.env.BASE_URL || $base_url,
     viewport: $viewport,
     actionTimeout: $step_timeout,
-    navigationTimeout: $step_timeout,
+    navigationTimeout: $navigation_timeout,
   },
   projects: [
     {
@@ -86,6 +86,7 @@ from playwright.sync_api import Page, expect
 
 BASE_URL = os.environ.get("BASE_URL") or $base_url
 STEP_TIMEOUT_MS = $step_timeout
+NAVIGATION_TIMEOUT_MS = $navigation_timeout
 
 expect.set_options(timeout=STEP_TIMEOUT_MS)
 
@@ -104,6 +105,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def step_timeouts(page: Page) -> None:
     page.set_default_timeout(STEP_TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
 ''')
 
 _VISUAL = Template('''\
@@ -242,24 +244,27 @@ def export_zip(
     baselines: Mapping[tuple[str, str], Path],
     *,
     step_timeout_s: float,
+    navigation_timeout_s: float,
     case_timeout_s: float,
 ) -> ExportedZip:
     """The suite as a zip in ``language`` (see the module doc).
 
     ``baselines`` are the Chromium baseline files by (case id, screenshot name);
-    ``step_timeout_s`` and ``case_timeout_s`` are aegisd's, so the export waits as
-    long as a run does.
+    ``step_timeout_s``, ``navigation_timeout_s`` and ``case_timeout_s`` are aegisd's, so
+    the export waits as long as a run does.
     """
     writer: SuiteWriter = TypeScriptWriter() if language == "typescript" else PythonWriter()
     spec = writer.export(name, None, cases, login)
     a11y = any(step.action == "expect_no_a11y_violations" for case in cases for step in case.steps)
     step_timeout = round(step_timeout_s * 1000)
+    navigation_timeout = round(navigation_timeout_s * 1000)
     files: dict[str, str | bytes] = {spec.filename: spec.code}
     if language == "typescript":
         files["playwright.config.ts"] = _PLAYWRIGHT_CONFIG.substitute(
             screenshots=SCREENSHOTS_DIR,
             case_timeout=round(case_timeout_s * 1000),
             step_timeout=step_timeout,
+            navigation_timeout=navigation_timeout,
             base_url=writer.string(base_url),
             viewport=f"{{ width: {VIEWPORT['width']}, height: {VIEWPORT['height']} }}",
             browser=BROWSER,
@@ -276,7 +281,10 @@ def export_zip(
         files["package.json"] = json.dumps(package, indent=2) + "\n"
     else:
         files["conftest.py"] = _CONFTEST.substitute(
-            base_url=writer.string(base_url), step_timeout=step_timeout, viewport=dict(VIEWPORT)
+            base_url=writer.string(base_url),
+            step_timeout=step_timeout,
+            navigation_timeout=navigation_timeout,
+            viewport=dict(VIEWPORT),
         )
         files[f"{VISUAL_MODULE}.py"] = _VISUAL.substitute(
             screenshots=SCREENSHOTS_DIR,

@@ -113,10 +113,16 @@ class Playback:
     uncaught page errors, from its start, as the exported tests do; others leave the
     console unheard (each listened-to message crosses the driver pipe).
     ``screenshots`` performs the ``expect_screenshot`` steps (a login has none).
+    A navigation waits ``navigation_timeout_s`` (``step_timeout_s`` when not given).
     """
 
     def __init__(
-        self, page: Page, *, step_timeout_s: float, screenshots: Screenshots | None = None
+        self,
+        page: Page,
+        *,
+        step_timeout_s: float,
+        navigation_timeout_s: float | None = None,
+        screenshots: Screenshots | None = None,
     ) -> None:
         self.page = page
         self.screenshots = screenshots
@@ -129,7 +135,7 @@ class Playback:
         self._collecting = False
         self.console_errors: list[str] = []
         page.set_default_timeout(self._timeout_ms)
-        page.set_default_navigation_timeout(self._timeout_ms)
+        page.set_default_navigation_timeout((navigation_timeout_s or step_timeout_s) * 1000)
         page.on("crash", self._on_crash)
         page.on("close", lambda _page: self._closed.set())
 

@@ -301,6 +301,7 @@ async def export_suite(
             login,
             files,
             step_timeout_s=config.runner.step_timeout_s,
+            navigation_timeout_s=config.runner.navigation_timeout_s,
             case_timeout_s=config.runner.case_timeout_s,
         )
         return web.Response(

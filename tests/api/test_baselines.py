@@ -188,6 +188,11 @@ async def _zip_exports(daemon: Daemon, suite_id: str, about_image: bytes) -> Non
             "requirements.txt",
         },
     }
+    configs = {"typescript": "playwright.config.ts", "python": "conftest.py"}
+    timeouts = {
+        "typescript": ["actionTimeout: 10000,", "navigationTimeout: 30000,", "timeout: 30000,"],
+        "python": ["STEP_TIMEOUT_MS = 10000", "NAVIGATION_TIMEOUT_MS = 30000"],
+    }
     for language, files in expected.items():
         answer = await daemon.call(
             "GET", f"/suites/{suite_id}/export?language={language}&format=zip"
@@ -201,5 +206,8 @@ async def _zip_exports(daemon: Daemon, suite_id: str, about_image: bytes) -> Non
             }
             assert set(archive.namelist()) == files | shots
             assert archive.read("__screenshots__/chromium/about/page.png") == about_image
+            # The daemon's timeouts (runner defaults), so the export waits as a run does.
+            settings = archive.read(configs[language]).decode()
+            assert all(line in settings for line in timeouts[language])
     bad = await daemon.call("GET", f"/suites/{suite_id}/export?format=tarball")
     assert bad.status == 400 and bad.error["details"][0]["field"] == "format"

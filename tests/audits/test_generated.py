@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from crawler.audit_cases import budgets_for
+from crawler.audit_cases import audit_steps, budgets_for
 from crawler.generate import suite_name
-from crawler.models import PageResult
+from crawler.models import FailedRequest, PageResult
 from runner import export_python, export_typescript
 from runner.browsers import Browsers
 from runner.executor import Execution, RunnerSettings
@@ -111,6 +111,29 @@ def test_smoke_cases_check_budgets_and_new_violations(
     assert home.budgets.cls is None  # too unsteady from load to load to budget
     home_figures = pages["/"].audits.performance  # type: ignore[union-attr]
     assert home_figures is not None and home.budgets.requests == home_figures.requests + 2
+
+
+def test_no_time_budgets_where_a_request_went_unanswered(audited_pages: list[PageResult]) -> None:
+    home = next(page for page in audited_pages if page.depth == 0)
+    assert home.audits is not None and home.audits.performance is not None
+    cdn = FailedRequest(
+        url="https://cdn.example/x.css",
+        resource_type="stylesheet",
+        status=None,
+        error="net::ERR_NAME_NOT_RESOLVED",
+    )
+    missing = FailedRequest(
+        url=home.url + "gone.png", resource_type="image", status=404, error=None
+    )
+
+    def budgets(page: PageResult) -> dict[str, float]:
+        [performance] = [s for s in audit_steps(page) if isinstance(s, ExpectPerformance)]
+        return performance.budgets.model_dump(exclude_none=True)
+
+    answered = budgets(home.model_copy(update={"failed_requests": [missing]}))
+    unanswered = budgets(home.model_copy(update={"failed_requests": [missing, cdn]}))
+    assert {"ttfb", "fcp", "tbt", "requests", "transfer_bytes"} <= set(answered)
+    assert unanswered == {k: answered[k] for k in ("requests", "transfer_bytes")}
 
 
 async def test_the_unchanged_site_passes_twice(

@@ -331,6 +331,22 @@ async def test_base_url_decides_which_site_runs(
     assert result.status == "passed"
 
 
+async def test_a_navigation_waits_its_own_timeout_not_a_step_s(
+    browsers: Browsers, slow: SlowSite, tmp_path: Path
+) -> None:
+    slow.delay_s = 1.5
+    cases = [case("slow load", {"action": "goto", "url": "/slow"})]
+    patient = RunnerSettings(step_timeout_s=0.5, navigation_timeout_s=5, trace="off")
+    hasty = RunnerSettings(step_timeout_s=5, navigation_timeout_s=0.5, trace="off")
+
+    [waited] = await run(browsers, slow.base_url, cases, tmp_path / "patient", patient)
+    [gave_up] = await run(browsers, slow.base_url, cases, tmp_path / "hasty", hasty)
+
+    assert waited.status == "passed"
+    assert gave_up.error is not None
+    assert gave_up.error.message == "could not load /slow: Timeout 500ms exceeded."
+
+
 async def test_case_timeout_stops_a_slow_case(
     browsers: Browsers, slow: SlowSite, tmp_path: Path
 ) -> None:

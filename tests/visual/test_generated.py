@@ -107,6 +107,7 @@ async def _zip_outcomes(
             None,
             baselines,
             step_timeout_s=SETTINGS.step_timeout_s,
+            navigation_timeout_s=SETTINGS.navigation_timeout_s,
             case_timeout_s=SETTINGS.case_timeout_s,
         )
         outcomes[language] = await zip_outcomes(

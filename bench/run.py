@@ -38,7 +38,7 @@ from runner.executor import Execution, RunnerSettings
 from runner.steps import Case
 from tests.runner.exported import playwright_outcomes
 
-TARGET_RATIO = 1.0
+TARGET_RATIO = 0.8
 MIN_CASES = 100
 _MENU = {"Home": "/", "Catalogue": "/item-1.html", "About": "/about.html"}
 _CHILDREN = 3

@@ -128,13 +128,22 @@ def _served_name(browser: Browser) -> str | None:
 
 
 class Browsers:
-    """The process's browsers; use as ``async with Browsers(settings) as browsers``."""
+    """The process's browsers; use as ``async with Browsers(settings) as browsers``.
+
+    A browser launched here serves one *slot*: slot 0 is the crawls' and the first worker
+    of each run, and a run's other workers each have a slot of their own (as Playwright
+    Test gives each worker process its own browser), so its workers do not queue on one
+    browser process: Chromium's browser process does each context's setup, navigations
+    and a trace's screencast on its one main thread. A remote browser (a server, a CDP
+    endpoint, a Grid) is one connection for every slot: the other end decides where
+    pages run.
+    """
 
     def __init__(self, settings: BrowserSettings) -> None:
         self.settings = settings
         self._playwright: Playwright | None = None
-        self._browsers: dict[str, Browser] = {}
-        self._locks: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in BROWSER_NAMES}
+        self._browsers: dict[tuple[str, int], Browser] = {}
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
         self._engines: dict[str, asyncio.Task[None]] = {}
 
     async def __aenter__(self) -> Browsers:
@@ -212,19 +221,21 @@ class Browsers:
                 f"internet access, or set browsers.ws_endpoint to a Playwright server that has it"
             )
 
-    async def get(self, name: str = "chromium") -> Browser:
-        """The running browser of type ``name``, launched or reconnected when needed.
+    async def get(self, name: str = "chromium", slot: int = 0) -> Browser:
+        """The running browser of type ``name`` for ``slot``, launched or reconnected when
+        needed.
 
         Raises ``BrowserNotAvailable`` when it cannot be launched or reached.
         """
         self._type(name)
-        async with self._locks[name]:
-            browser = self._browsers.get(name)
+        key = (name, slot if self.remote(name) is None else 0)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            browser = self._browsers.get(key)
             if browser is not None and browser.is_connected():
                 return browser
             self.check_available(name)
             browser = await self._start(name)
-            self._browsers[name] = browser
+            self._browsers[key] = browser
             return browser
 
     async def _start(self, name: str) -> Browser:
@@ -263,10 +274,13 @@ class Browsers:
                 options["executable_path"] = find_chromium(self.settings, managed)
         return options
 
-    async def new_context(self, name: str = "chromium", **options: Any) -> BrowserContext:
-        """A fresh ``BrowserContext`` (keyword options as for ``Browser.new_context``) that
-        the caller closes with :func:`close_context`; :meth:`context` does both."""
-        browser = await self.get(name)
+    async def new_context(
+        self, name: str = "chromium", slot: int = 0, **options: Any
+    ) -> BrowserContext:
+        """A fresh ``BrowserContext`` in ``slot``'s browser (keyword options as for
+        ``Browser.new_context``) that the caller closes with :func:`close_context`;
+        :meth:`context` does both."""
+        browser = await self.get(name, slot)
         return await browser.new_context(**options)
 
     @asynccontextmanager

@@ -205,7 +205,7 @@ class Execution:
             await self._log_in(self._login)
         pending = deque(enumerate(self._cases))
         count = min(self._settings.workers, len(self._cases))
-        workers = [asyncio.create_task(self._work(pending)) for _ in range(count)]
+        workers = [asyncio.create_task(self._work(pending, slot)) for slot in range(count)]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -216,8 +216,9 @@ class Execution:
             await asyncio.gather(*workers, return_exceptions=True)
         return self.results
 
-    async def _work(self, pending: deque[tuple[int, Case]]) -> None:
-        lane = Lane(self._open, self._discard, more=lambda: bool(pending))
+    async def _work(self, pending: deque[tuple[int, Case]], slot: int) -> None:
+        """Run cases from ``pending`` until none is left, in browser ``slot``'s contexts."""
+        lane = Lane(lambda: self._open(slot), self._discard, more=lambda: bool(pending))
         try:
             while pending:
                 index, case = pending.popleft()
@@ -228,10 +229,12 @@ class Execution:
         finally:
             await lane.close()
 
-    async def _open(self) -> Opened:
-        """A fresh context for one attempt: the run's base URL and login, tracing, a page."""
+    async def _open(self, slot: int) -> Opened:
+        """A fresh context for one attempt in ``slot``'s browser: the run's base URL and
+        login, tracing, a page."""
         context = await self._browsers.new_context(
             self._browser,
+            slot,
             base_url=self._base_url,
             storage_state=self._storage_state,
             viewport=VIEWPORT,

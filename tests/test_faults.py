@@ -18,6 +18,7 @@ from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
 from tests.daemon import AEGISD, UNLIMITED, clean_env, poll
+from tests.processes import chromium_processes
 from tests.sites import Site, page
 
 
@@ -119,20 +120,7 @@ def _kill_browser_processes() -> int:
 
     The whole tree is read first: a browser relaunched while we kill must live.
     """
-    tree: dict[int, tuple[int, bytes]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:  # the process ended meanwhile
-            continue
-        tree[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
-    mine = {os.getpid()}
-    for _ in range(3):  # walk down: playwright driver -> chromium -> its helpers
-        mine |= {pid for pid, (ppid, _cmdline) in tree.items() if ppid in mine}
-    chromium = [pid for pid in mine if b"chrom" in tree.get(pid, (0, b""))[1]]
+    chromium = chromium_processes()
     for pid in chromium:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from runner.browsers import Browsers
+from runner.browsers import Browsers, BrowserSettings
 from runner.errors import BrowserNotAvailable
 from runner.executor import DISABLED, NOT_RUN, Execution, RunnerSettings
 from runner.results import CaseResult
 from runner.steps import Case
 from tests.conftest import ServeApp
+from tests.processes import chromium_processes
 from tests.runner.sites import html_page, pages_app
 
 FAST = RunnerSettings(step_timeout_s=3, case_timeout_s=20)
@@ -329,6 +330,23 @@ async def test_base_url_decides_which_site_runs(
     [result] = await run(browsers, production, cases, tmp_path)
 
     assert result.status == "passed"
+
+
+async def test_each_worker_has_a_browser_of_its_own(serve: ServeApp, tmp_path: Path) -> None:
+    base_url = await serve(pages_app({"/": HOME}))
+    cases = [
+        case(f"home {n}", GOTO_HOME, {"action": "expect_title", "value": "Home"}) for n in range(4)
+    ]
+    before = set(chromium_processes(main_only=True))
+
+    async with Browsers(BrowserSettings()) as own:
+        await own.get()  # the crawls' browser, which the first worker shares
+        launched = set(chromium_processes(main_only=True)) - before
+        results = await run(own, base_url, cases, tmp_path, RunnerSettings(workers=2))
+        with_run = set(chromium_processes(main_only=True)) - before
+
+    assert [result.status for result in results] == ["passed"] * 4
+    assert len(launched) == 1 and len(with_run) == 2 and launched < with_run
 
 
 async def test_a_navigation_waits_its_own_timeout_not_a_step_s(

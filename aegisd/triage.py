@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner.results import CaseResult
-from runner.triage import FLIP_WINDOW, Triage, site_was_down, triage
+from runner.triage import FLIP_WINDOW, Triage, flips, site_was_down, triage
 from storage import Database
 
 HEALTH_RUNS = 100
@@ -77,7 +77,8 @@ async def triage_run(db: Database, row: Row, results: Sequence[CaseResult]) -> T
 
 
 def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHealth:
-    runs = outcomes["runs"] if outcomes else 0
+    letters = outcomes["outcomes"] if outcomes else ""
+    runs = len(letters)
     return CaseHealth(
         case_id=case["id"],
         name=case["name"],
@@ -87,8 +88,8 @@ def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHe
         failed=runs - (outcomes["passed"] if outcomes else 0),
         flaky=outcomes["flaky"] if outcomes else 0,
         pass_rate=round(outcomes["passed"] / runs, 4) if outcomes else None,
-        flips=outcomes["flips"] if outcomes else 0,
-        last_status=outcomes["last_status"] if outcomes else None,
+        flips=flips(letters.replace("e", "")),
+        last_status=("passed" if letters[-1] == "p" else "failed") if letters else None,
         median_duration=round(statistics.median(outcomes["durations"])) if outcomes else None,
         last_failure=LastFailure.model_validate(last_failure) if last_failure else None,
     )

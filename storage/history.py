@@ -158,28 +158,23 @@ class HistoryQueries(DatabaseCore):
         self, project_id: str, suite_name: str, last_runs: int, *, base_url: str | None = None
     ) -> dict[str, Row]:
         """Each case's outcomes in the suite's last ``last_runs`` runs, by case name:
-        ``runs``, ``passed``, ``flaky`` (passed on a retry), ``flips`` (how often its
-        outcome changed from one run to the next, failures classified ``environment``
-        left out), ``last_status`` and ``durations`` (in no order)."""
-        # One row per case, not per outcome, and the order kept in SQL: a window of 1,000
-        # runs of a 60-case suite is 60,000 outcomes, too many to handle in Python on each
-        # health request. MAX() makes the bare ``status`` that of the case's last run.
-        environment = "(status != 'passed' AND classification IS 'environment')"
+        ``runs``, ``passed``, ``flaky`` (passed on a retry), ``outcomes`` (a letter per
+        run, oldest first: ``p`` passed, ``f`` failed, ``e`` failed as ``environment``)
+        and ``durations`` (ascending)."""
+        # One row per case, not per outcome: a window of 1,000 runs of a 60-case suite
+        # is 60,000 outcomes, too many to build as Python rows on each health request.
+        # group_concat's order is arbitrary, so each letter carries its place.
         rows = await self.fetchall(
             "SELECT case_name, COUNT(*) AS runs, SUM(status = 'passed') AS passed, "
-            "SUM(flaky) AS flaky, SUM(NOT environment AND previous IS NOT NULL "
-            "AND previous != status) AS flips, "
-            "MAX(run_seq * 1000000 + position) AS place, status AS last_status, "
-            "group_concat(duration) AS durations FROM ("
-            f"SELECT case_name, status, flaky, duration, run_seq, position, {environment} "
-            f"AS environment, LAG(status) OVER (PARTITION BY case_name, {environment} "
-            "ORDER BY run_seq, position) AS previous FROM case_history "
-            f"WHERE run_seq IN ({_recent_runs(base_url)})) GROUP BY case_name",
+            "SUM(flaky) AS flaky, group_concat(printf('%012d%06d', run_seq, position) || "
+            "CASE WHEN status = 'passed' THEN 'p' WHEN classification IS 'environment' "
+            "THEN 'e' ELSE 'f' END) AS outcomes, group_concat(duration) AS durations "
+            f"FROM case_history WHERE run_seq IN ({_recent_runs(base_url)}) GROUP BY case_name",
             (*_params(project_id, suite_name, base_url=base_url), last_runs),
         )
         for row in rows:
-            del row["place"]
-            row["durations"] = [int(duration) for duration in row["durations"].split(",")]
+            row["outcomes"] = "".join(item[-1] for item in sorted(row["outcomes"].split(",")))
+            row["durations"] = sorted(map(int, row["durations"].split(",")))
         return {row.pop("case_name"): row for row in rows}
 
     async def last_failures(

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from runner.results import CaseResult
-from runner.triage import FLIP_WINDOW, Triage, flips, site_was_down, triage
+from runner.triage import FLIP_WINDOW, Triage, site_was_down, triage
 from storage import Database
 
 HEALTH_RUNS = 100
@@ -77,19 +77,19 @@ async def triage_run(db: Database, row: Row, results: Sequence[CaseResult]) -> T
 
 
 def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHealth:
-    letters = outcomes["outcomes"] if outcomes else ""
-    runs = len(letters)
+    runs = outcomes["runs"] if outcomes else 0
+    passed = outcomes["passed"] if outcomes else 0
     return CaseHealth(
         case_id=case["id"],
         name=case["name"],
         type=case.get("type", "custom"),
         runs=runs,
-        passed=outcomes["passed"] if outcomes else 0,
-        failed=runs - (outcomes["passed"] if outcomes else 0),
+        passed=passed,
+        failed=runs - passed,
         flaky=outcomes["flaky"] if outcomes else 0,
-        pass_rate=round(outcomes["passed"] / runs, 4) if outcomes else None,
-        flips=flips(letters.replace("e", "")),
-        last_status=("passed" if letters[-1] == "p" else "failed") if letters else None,
+        pass_rate=round(passed / runs, 4) if outcomes else None,
+        flips=outcomes["flips"] if outcomes else 0,
+        last_status=outcomes["last_status"] if outcomes else None,
         median_duration=round(statistics.median(outcomes["durations"])) if outcomes else None,
         last_failure=LastFailure.model_validate(last_failure) if last_failure else None,
     )
@@ -102,8 +102,8 @@ async def suite_health(
     runs (against ``base_url``, if given)."""
     project_id, name = suite["project_id"], suite["name"]
     cases = await db.suite_cases(suite["id"])
-    outcomes = await db.case_outcomes(project_id, name, runs, base_url=base_url)
     names = [case["name"] for case in cases]
+    outcomes = await db.case_outcomes(project_id, name, names, runs, base_url=base_url)
     failures = await db.last_failures(project_id, name, names, base_url=base_url)
     return [_health(case, outcomes.get(case["name"]), failures.get(case["name"])) for case in cases]
 

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 import aiosqlite
+import orjson
 
 from storage.connection import DatabaseCore, Row
 
@@ -35,7 +36,7 @@ async def record_history(
 ) -> None:
     """Add the run finishing with ``status`` and its ``results`` to the history, inside
     ``conn``'s open transaction."""
-    await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run_id,))
+    await forget_run(conn, run_id)
     found = list(
         await conn.execute_fetchall(
             "SELECT project_id, suite_name, base_url, created_at FROM runs WHERE id = ?",
@@ -64,6 +65,59 @@ async def record_history(
             if result["status"] in HISTORY_STATUSES
         ],
     )  # fmt: skip
+    await conn.execute(f"{_SET_FLIPS} AND h.run_seq = ?", (seq,))
+
+
+async def forget_run(conn: aiosqlite.Connection, run_id: str) -> None:
+    """Take the run ``run_id`` out of the history, inside ``conn``'s open transaction.
+
+    The outcomes that came next to its own then follow earlier ones: their flips are
+    set again."""
+    following = await conn.execute_fetchall(
+        f"SELECT {_next_outcome('')} AS next, {_next_outcome(' AND n.base_url = d.base_url')} "
+        "AS next_url FROM case_history d JOIN run_history r ON r.seq = d.run_seq "
+        f"WHERE r.run_id = ? AND d.{_NOT_ENVIRONMENT}",
+        (run_id,),
+    )
+    await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run_id,))
+    rowids = {row[column] for row in following for column in ("next", "next_url")}
+    rowids.discard(None)
+    if rowids:
+        await conn.execute(
+            f"{_SET_FLIPS} AND h.rowid IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(rowids)),),
+        )
+
+
+def _next_outcome(url: str) -> str:
+    """The rowid of the outcome that is not ``environment`` next after case_history ``d``
+    of the same case (``url``: and base URL), in later runs."""
+    return (
+        "(SELECT n.rowid FROM case_history n WHERE n.project_id = d.project_id "
+        f"AND n.suite_name = d.suite_name AND n.case_name = d.case_name{url} "
+        f"AND n.{_NOT_ENVIRONMENT} AND n.run_seq > d.run_seq "
+        "ORDER BY n.run_seq, n.position LIMIT 1)"
+    )
+
+
+def _previous_status(url: str) -> str:
+    """The status of the outcome that is not ``environment`` just before case_history
+    ``h`` of the same case (``url``: and base URL)."""
+    return (
+        "(SELECT p.status FROM case_history p WHERE p.project_id = h.project_id "
+        f"AND p.suite_name = h.suite_name AND p.case_name = h.case_name{url} "
+        f"AND p.{_NOT_ENVIRONMENT} AND (p.run_seq, p.position) < (h.run_seq, h.position) "
+        "ORDER BY p.run_seq DESC, p.position DESC LIMIT 1)"
+    )
+
+
+# What health adds up to count flips (migration 11 says what the columns hold), for the
+# outcomes chosen by the ``AND ...`` that follows.
+_SET_FLIPS = (
+    f"UPDATE case_history AS h SET flip = COALESCE(h.status != {_previous_status('')}, 0), "
+    "flip_url = COALESCE(h.status != "
+    f"{_previous_status(' AND p.base_url = h.base_url')}, 0) WHERE h.{_NOT_ENVIRONMENT}"
+)
 
 
 def _recent_runs(base_url: str | None) -> str:
@@ -155,26 +209,58 @@ class HistoryQueries(DatabaseCore):
         return _outcomes(rows), total
 
     async def case_outcomes(
-        self, project_id: str, suite_name: str, last_runs: int, *, base_url: str | None = None
+        self,
+        project_id: str,
+        suite_name: str,
+        case_names: list[str],
+        last_runs: int,
+        *,
+        base_url: str | None = None,
     ) -> dict[str, Row]:
-        """Each case's outcomes in the suite's last ``last_runs`` runs, by case name:
-        ``runs``, ``passed``, ``flaky`` (passed on a retry), ``outcomes`` (a letter per
-        run, oldest first: ``p`` passed, ``f`` failed, ``e`` failed as ``environment``)
-        and ``durations`` (ascending)."""
-        # One row per case, not per outcome: a window of 1,000 runs of a 60-case suite
-        # is 60,000 outcomes, too many to build as Python rows on each health request.
-        # group_concat's order is arbitrary, so each letter carries its place.
+        """Each named case's outcomes in the suite's last ``last_runs`` runs (against
+        ``base_url``, if given), by case name: ``runs``, ``passed``, ``flaky`` (passed on
+        a retry), ``flips`` (times its outcome changed from one run to the next, those
+        classified ``environment`` left out), ``last_status`` and ``durations``."""
+        # One pass over the covering index, one row per case: a window of 1,000 runs of
+        # a 60-case suite is 60,000 outcomes, too many to build as Python rows (or to put
+        # in order) on each health request. Each outcome knows whether it flipped; the
+        # first one in the window flipped from an outcome before it, so it does not count.
+        flip = "flip_url" if base_url is not None else "flip"
+
+        def url(table: str) -> str:
+            return f" AND {table}.base_url = :base_url" if base_url is not None else ""
+
+        def same_case(table: str) -> str:
+            return (
+                f"{table}.project_id = :project AND {table}.suite_name = :suite "
+                f"AND {table}.case_name = h.case_name{url(table)}"
+            )
+
+        since = (
+            "(SELECT MIN(seq) FROM (SELECT r.seq FROM run_history r WHERE r.project_id = "
+            f":project AND r.suite_name = :suite{url('r')} ORDER BY r.seq DESC LIMIT :runs))"
+        )
         rows = await self.fetchall(
-            "SELECT case_name, COUNT(*) AS runs, SUM(status = 'passed') AS passed, "
-            "SUM(flaky) AS flaky, group_concat(printf('%012d%06d', run_seq, position) || "
-            "CASE WHEN status = 'passed' THEN 'p' WHEN classification IS 'environment' "
-            "THEN 'e' ELSE 'f' END) AS outcomes, group_concat(duration) AS durations "
-            f"FROM case_history WHERE run_seq IN ({_recent_runs(base_url)}) GROUP BY case_name",
-            (*_params(project_id, suite_name, base_url=base_url), last_runs),
+            "SELECT h.case_name, COUNT(*) AS runs, SUM(h.status = 'passed') AS passed, "
+            f"SUM(h.flaky) AS flaky, SUM(h.{flip}) - COALESCE((SELECT f.{flip} "
+            f"FROM case_history f WHERE {same_case('f')} AND f.{_NOT_ENVIRONMENT} "
+            f"AND f.run_seq >= {since} ORDER BY f.run_seq, f.position LIMIT 1), 0) AS flips, "
+            f"(SELECT l.status FROM case_history l WHERE {same_case('l')} "
+            "ORDER BY l.run_seq DESC, l.position DESC LIMIT 1) AS last_status, "
+            "group_concat(h.duration) AS durations FROM case_history h "
+            f"WHERE h.project_id = :project AND h.suite_name = :suite{url('h')} "
+            "AND h.case_name IN (SELECT value FROM json_each(:names)) "
+            f"AND h.run_seq >= {since} GROUP BY h.case_name",
+            {
+                "project": project_id,
+                "suite": suite_name,
+                "base_url": None if base_url is None else history_base_url(base_url),
+                "names": json.dumps(sorted(set(case_names))),
+                "runs": last_runs,
+            },
         )
         for row in rows:
-            row["outcomes"] = "".join(item[-1] for item in sorted(row["outcomes"].split(",")))
-            row["durations"] = sorted(map(int, row["durations"].split(",")))
+            row["durations"] = orjson.loads(f"[{row['durations']}]")
         return {row.pop("case_name"): row for row in rows}
 
     async def last_failures(

@@ -9,7 +9,7 @@ from typing import Any
 import aiosqlite
 
 from storage.connection import Row
-from storage.history import HISTORY_STATUSES, record_history
+from storage.history import HISTORY_STATUSES, forget_run, record_history
 from storage.ids import new_id, utc_now
 from storage.jobs import JobQueries, decode_job
 from storage.webhooks import EventsFor
@@ -135,4 +135,7 @@ class RunQueries(JobQueries):
         return [row["id"] for row in rows]
 
     async def delete_run(self, run_id: str) -> bool:
-        return await self.execute("DELETE FROM runs WHERE id = ?", (run_id,)) > 0
+        async with self.write() as conn:
+            await forget_run(conn, run_id)
+            async with conn.execute("DELETE FROM runs WHERE id = ?", (run_id,)) as cursor:
+                return cursor.rowcount > 0

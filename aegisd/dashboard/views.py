@@ -7,6 +7,7 @@ escaped by Jinja's autoescaping.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,29 +106,35 @@ STRIP_RUNS = 20
 """How many of a case's last runs its history strip shows."""
 
 
-def _mark(outcome: dict[str, Any], current: str | None) -> str:
-    """One run's mark: its colour and shape by outcome (``h-passed``, ``h-failed``,
-    ``h-flaky`` for a pass on a retry, ``h-environment`` for the site down), its
-    status and classification on hover, a link to the run."""
-    classification = outcome["classification"]
-    if outcome["status"] == "passed":
-        kind = "flaky" if outcome["flaky"] else "passed"
-        said = "passed on a retry" if outcome["flaky"] else "passed"
-    else:
-        kind = "environment" if classification == "environment" else "failed"
-        said = f"failed, {classification}" if classification else "failed"
+@functools.lru_cache(maxsize=64)
+def _outcome_said(status: str, flaky: bool, classification: str | None) -> tuple[str, str]:
+    """A mark's kind (its colour and shape: ``passed``, ``failed``, ``flaky`` for a pass
+    on a retry, ``environment`` for the site down) and its outcome in words, escaped."""
+    if status == "passed":
+        return ("flaky", "passed on a retry") if flaky else ("passed", "passed")
+    kind = "environment" if classification == "environment" else "failed"
+    return kind, html.escape(f"failed, {classification}" if classification else "failed")
+
+
+@functools.lru_cache(maxsize=1024)
+def _run_said(run_id: str, created_at: str) -> tuple[str, str]:
+    """A run's id and time as marks show them, escaped; the strips of a page's cases
+    mostly show the same runs."""
     # A to_iso timestamp, cut rather than parsed: a page holds a thousand of them.
-    created = outcome["created_at"]
-    moment = f"{created[:10]} {created[11:16]} UTC"
-    label = html.escape(
-        f"{said} · {duration(outcome['duration'])} · {moment} · {outcome['run_id']}"
-    )
-    run_id = html.escape(outcome["run_id"])
+    return html.escape(run_id), html.escape(f"{created_at[:10]} {created_at[11:16]} UTC")
+
+
+def _mark(outcome: dict[str, Any], current: str | None) -> str:
+    """One run's mark: its colour and shape by outcome, its status and classification
+    on hover, a link to the run."""
+    kind, said = _outcome_said(outcome["status"], outcome["flaky"], outcome["classification"])
+    run_id, moment = _run_said(outcome["run_id"], outcome["created_at"])
     here = ' aria-current="page"' if outcome["run_id"] == current else ""
     # The title is the mark's hover text and its accessible name.
     return (
         f'<a role="listitem" class="run h-{kind}{" current" if here else ""}" '
-        f'href="/runs/{run_id}" title="{label}"{here}></a>'
+        f'href="/runs/{run_id}" title="{said} · {duration(outcome["duration"])} · {moment} · '
+        f'{run_id}"{here}></a>'
     )
 
 

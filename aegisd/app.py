@@ -36,6 +36,7 @@ from aegisd.state import (
     CONFIG,
     CRAWLS,
     DB,
+    HEALTHS,
     LINKS,
     OPENAPI,
     PROGRESS,
@@ -139,6 +140,7 @@ def create_app(config: Config, browsers: Browsers | None = None) -> web.Applicat
     app[OPENAPI] = _openapi()
     app[PROGRESS] = Progress()
     app[ANSWERS] = Answers()
+    app[HEALTHS] = Answers(64)
     for endpoint in ENDPOINTS:
         prefixes = API_PREFIXES if endpoint.prefixed else ("",)
         for prefix in prefixes:

@@ -23,4 +23,4 @@ def to_iso(moment: datetime) -> str:
 
 def from_iso(text: str) -> datetime:
     """Parse a timestamp written by :func:`to_iso`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)  # fast: pages parse hundreds

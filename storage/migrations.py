@@ -349,6 +349,14 @@ MIGRATIONS: list[tuple[int, str]] = [
         DROP INDEX case_history_case;
         CREATE INDEX case_history_case ON case_history (project_id, suite_name, case_name,
             run_seq, position, status, classification, flaky, duration, flip, base_url, flip_url);
+        -- Health answers are kept while the history stands (aegisd/answers.py).
+        INSERT INTO table_changes (name, changes) VALUES ('run_history', 0);
+        CREATE TRIGGER run_history_inserted AFTER INSERT ON run_history BEGIN
+            UPDATE table_changes SET changes = changes + 1 WHERE name = 'run_history';
+        END;
+        CREATE TRIGGER run_history_deleted AFTER DELETE ON run_history BEGIN
+            UPDATE table_changes SET changes = changes + 1 WHERE name = 'run_history';
+        END;
         """,
     ),
     (

@@ -123,6 +123,9 @@ async def test_migration_11_counts_the_flips_of_the_history_before_it(tmp_path: 
                 "ALTER TABLE case_history DROP COLUMN flip_url",
                 "CREATE INDEX case_history_case "
                 "ON case_history (project_id, suite_name, case_name, run_seq)",
+                "DROP TRIGGER run_history_inserted",
+                "DROP TRIGGER run_history_deleted",
+                "DELETE FROM table_changes WHERE name = 'run_history'",
                 "DELETE FROM schema_migrations WHERE version = 11",
             ):
                 await conn.execute(statement)

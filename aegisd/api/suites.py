@@ -17,7 +17,7 @@ from aegisd.envelope import Page, PageQuery
 from aegisd.errors import NotFound, ValidationFailed
 from aegisd.project_settings import http_url
 from aegisd.routing import Router
-from aegisd.state import CONFIG, DB
+from aegisd.state import CONFIG, DB, HEALTHS
 from aegisd.triage import HEALTH_RUNS, MAX_HEALTH_RUNS, CaseHealth, flakiness, suite_health
 from crawler.notes import GenerationNotes, PageNotes
 from runner import export_python, export_typescript
@@ -244,9 +244,16 @@ async def get_suite_health(
     """Each case's runs, pass rate, flips, last failure and median duration over the
     suite's last ``runs`` finished runs."""
     suite = await load_suite(request, suite_id)
-    health = await suite_health(request.app[DB], suite, runs=query.runs, base_url=query.base_url)
+    db, kept = request.app[DB], request.app[HEALTHS]
+    # Counted before reading: a run finishing meanwhile makes what is kept stale at once.
+    changes = await db.table_changes("run_history")
+    key = (suite_id, query.runs, query.base_url)
+    health = kept.get(key, changes)
+    if health is None:
+        health = await suite_health(db, suite, runs=query.runs, base_url=query.base_url)
+        kept.put(key, changes, health)
     if query.sort == "flakiness":
-        health.sort(key=flakiness)
+        health = sorted(health, key=flakiness)
     return Page(health[query.offset : query.offset + query.size], len(health), query)
 
 

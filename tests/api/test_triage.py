@@ -111,6 +111,8 @@ async def test_regression_then_persistent_against_the_same_base_url(
     elsewhere = await serve(Site({"/": pages()["/"]}).app())
     other = await finished_run(daemon, suite["id"], base_url=elsewhere)
     assert triaged(other)["About loads"] == ("failed", "new")
+    before = await daemon.call("GET", f"/suites/{suite['id']}/health")
+    assert {case["name"]: case["runs"] for case in before.data}["About loads"] == 4
     back = await finished_run(daemon, suite["id"])
     assert triaged(back)["About loads"] == ("failed", "persistent")
     assert back["classifications"] == {**NONE, "persistent": 1}
@@ -149,6 +151,11 @@ async def test_regression_then_persistent_against_the_same_base_url(
     assert [case["name"] for case in flakiest.data] == ["About loads", "Home loads"]
     recent = await daemon.call("GET", f"/suites/{suite['id']}/health?runs=2")
     assert [case["runs"] for case in recent.data] == [2, 2]
+    # A deleted run leaves the history, and health (kept while the history stands) with it.
+    assert (await daemon.call("DELETE", f"/runs/{back['id']}")).status == 200
+    health = await daemon.call("GET", f"/suites/{suite['id']}/health")
+    about_health = {case["name"]: case for case in health.data}["About loads"]
+    assert (about_health["runs"], about_health["last_failure"]["run_id"]) == (4, other["id"])
 
     unknown = await daemon.call("GET", f"/suites/{suite['id']}/cases/case_nope0000000/history")
     assert unknown.status == 404

@@ -78,6 +78,7 @@ def setup_dashboard(app: web.Application) -> None:
         lstrip_blocks=True,
         default_helpers=False,
         auto_reload=False,  # package data: never changes while the daemon runs
+        cache_size=-1,  # and is a few dozen files: a plain dict, not an LRU, holds them
     )
     env.filters.update(
         when=views.when,

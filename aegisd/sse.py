@@ -4,7 +4,9 @@ The CI surface streams crawls (``GET /ci/crawls/:id/events``) and the dashboard
 streams crawls and runs to its pages. A stream replays the job's current state,
 sends every event published after it until ``done``, and a ``: keep-alive`` line
 every ``server.sse_keepalive_s``; a job that is already over (or ends unseen, say
-in another process) is answered from its row in the database.
+in another process) is answered from its row in the database. A stream ends when the
+key it was opened with is revoked (or goes with its project): it is checked, as every
+request's key is, before each event and keep-alive it sends.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from aegisd.state import CONFIG, PROGRESS
+from aegisd.auth import principal_of_key_id
+from aegisd.errors import Unauthorized
+from aegisd.state import CONFIG, DB, PRINCIPAL, PROGRESS
 
 Row = dict[str, Any]
 Frames = Callable[[Row], list[bytes]]
@@ -53,12 +57,25 @@ async def stream_progress(
             try:
                 event, data = await asyncio.wait_for(events.get(), keepalive)
             except TimeoutError:
+                if await _revoked(request):
+                    return response
                 await response.write(b": keep-alive\n\n")
                 row = await reload() or row  # it may have ended unseen
                 continue
+            if await _revoked(request):
+                return response
             await response.write(frame(event, data))
             if event == "done":
                 return response
     for closed in closing(await reload() or row):
         await response.write(closed)
     return response
+
+
+async def _revoked(request: web.Request) -> bool:
+    """Whether the key the stream was opened with no longer lets anyone in."""
+    try:
+        await principal_of_key_id(request.app[DB], request[PRINCIPAL].key_id)
+    except Unauthorized:
+        return True
+    return False

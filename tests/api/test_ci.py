@@ -8,7 +8,9 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
+from aegisd.auth import create_key
 from aegisd.state import CONFIG
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon
@@ -216,3 +218,33 @@ async def test_errors_are_plain_json(daemon: Daemon) -> None:
     assert "'random'" in answer.body["error"] and "high-priority" in answer.body["error"]
     crawl = await daemon.call("POST", "/ci/trigger", json={"crawl": True}, prefix="/api/v1")
     assert crawl.status == 400 and crawl.body["status"] == "crawl_failed" and crawl.body["error"]
+
+
+async def test_a_stream_ends_when_its_key_is_revoked(daemon: Daemon, serve: ServeApp) -> None:
+    daemon.app[CONFIG].server.sse_keepalive_s = 0.2
+    answer = asyncio.Event()
+
+    async def stalled(_: web.Request) -> web.Response:
+        await answer.wait()
+        return web.Response(text=page("Home", ""), content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", stalled)
+    project = await daemon.project(base_url=await serve(site))
+    crawl = (await daemon.call("POST", "/crawls", json={"project_id": project["id"]})).data
+    key, row = await create_key(daemon.db, "watcher", "read", None)
+    headers = {"Authorization": f"Bearer {key}"}
+    path = f"/api/v1/ci/crawls/{crawl['id']}/events"
+    try:
+        async with daemon.client.get(path, headers=headers) as response:
+            assert response.status == 200
+            assert await asyncio.wait_for(response.content.readline(), 10)  # it is streaming
+            assert (await daemon.call("DELETE", f"/api-keys/{row['id']}")).status == 200
+            # Within a keep-alive the stream ends (the crawl goes on), and it says nothing more.
+            rest = await asyncio.wait_for(response.content.read(), 10)
+            assert b"done" not in rest
+        assert (await daemon.call("GET", f"/crawls/{crawl['id']}")).data["status"] == "running"
+        async with daemon.client.get(path, headers=headers) as refused:
+            assert refused.status == 401
+    finally:
+        answer.set()

@@ -236,27 +236,29 @@ class HistoryQueries(DatabaseCore):
                 f"AND {table}.case_name = h.case_name{url(table)}"
             )
 
-        since = (
-            "(SELECT MIN(seq) FROM (SELECT r.seq FROM run_history r WHERE r.project_id = "
-            f":project AND r.suite_name = :suite{url('r')} ORDER BY r.seq DESC LIMIT :runs))"
+        since = await self.fetchval(
+            f"SELECT MIN(seq) FROM ({_recent_runs(base_url)})",
+            (*_params(project_id, suite_name, base_url=base_url), last_runs),
         )
+        if since is None:  # no finished run yet
+            return {}
         rows = await self.fetchall(
             "SELECT h.case_name, COUNT(*) AS runs, SUM(h.status = 'passed') AS passed, "
             f"SUM(h.flaky) AS flaky, SUM(h.{flip}) - COALESCE((SELECT f.{flip} "
             f"FROM case_history f WHERE {same_case('f')} AND f.{_NOT_ENVIRONMENT} "
-            f"AND f.run_seq >= {since} ORDER BY f.run_seq, f.position LIMIT 1), 0) AS flips, "
+            "AND f.run_seq >= :since ORDER BY f.run_seq, f.position LIMIT 1), 0) AS flips, "
             f"(SELECT l.status FROM case_history l WHERE {same_case('l')} "
             "ORDER BY l.run_seq DESC, l.position DESC LIMIT 1) AS last_status, "
             "group_concat(h.duration) AS durations FROM case_history h "
             f"WHERE h.project_id = :project AND h.suite_name = :suite{url('h')} "
             "AND h.case_name IN (SELECT value FROM json_each(:names)) "
-            f"AND h.run_seq >= {since} GROUP BY h.case_name",
+            "AND h.run_seq >= :since GROUP BY h.case_name",
             {
                 "project": project_id,
                 "suite": suite_name,
                 "base_url": None if base_url is None else history_base_url(base_url),
                 "names": json.dumps(sorted(set(case_names))),
-                "runs": last_runs,
+                "since": since,
             },
         )
         for row in rows:

@@ -34,6 +34,8 @@ _SHOWN_ERRORS = 3
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _API_PREFIX = re.compile(r"^[A-Za-z]+\.[A-Za-z_]+: ")
 _ELEMENT_STATE = re.compile(r"element is not [a-z ]+")
+# Playwright's call log when an action was done and the navigation it started outlived the timeout.
+_NAVIGATION_PENDING = "waiting for scheduled navigations to finish"
 
 
 def _shorten(text: str) -> str:
@@ -282,7 +284,14 @@ class Playback:
         except PlaywrightError as error:
             if await self.broken(error):
                 raise
-            why = await self._match_problem(found) or reason(error)
+            if _NAVIGATION_PENDING in error.message:
+                # The element is gone with the page it was on: counting it would say "no match".
+                why = (
+                    "the action was done, but the page it opened had not started loading "
+                    f"after {self._timeout_ms / 1000:g} s"
+                )
+            else:
+                why = await self._match_problem(found) or reason(error)
             raise StepFailed(f"could not {verb} {target.describe()}: {why}") from None
 
     async def _match_problem(self, found: Locator) -> str | None:

@@ -254,7 +254,7 @@ class SlowSite:
         return app
 
     async def _home(self, _request: web.Request) -> web.Response:
-        return html_page("Home", "<h1>Welcome</h1>")
+        return html_page("Home", '<h1>Welcome</h1><a href="/slow">Slow</a>')
 
     async def _slow(self, _request: web.Request) -> web.Response:
         async with self._changed:
@@ -363,6 +363,23 @@ async def test_a_navigation_waits_its_own_timeout_not_a_step_s(
     assert waited.status == "passed"
     assert gave_up.error is not None
     assert gave_up.error.message == "could not load /slow: Timeout 500ms exceeded."
+
+
+async def test_a_click_whose_page_does_not_answer_says_so(
+    browsers: Browsers, slow: SlowSite, tmp_path: Path
+) -> None:
+    click = {"action": "click", "target": {"role": "link", "name": "Slow"}}
+    settings = RunnerSettings(step_timeout_s=0.5, screenshots="off", trace="off")
+    cases = [case("slow", GOTO_HOME, click)]
+
+    [result] = await run(browsers, slow.base_url, cases, tmp_path, settings)
+
+    assert result.error is not None
+    assert (result.error.message, result.error.step_index) == (
+        'could not click link "Slow": the action was done, but the page it opened '
+        "had not started loading after 0.5 s",
+        1,
+    )
 
 
 async def test_case_timeout_stops_a_slow_case(

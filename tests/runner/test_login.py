@@ -44,9 +44,15 @@ async def _generated(browsers: Browsers, serve: ServeApp) -> _Generated:
 
 
 async def _run(
-    browsers: Browsers, generated: _Generated, login: Login | None, artifacts: Path
+    browsers: Browsers,
+    generated: _Generated,
+    login: Login | None,
+    artifacts: Path,
+    step_timeout_s: float = 10,
 ) -> list[CaseResult]:
-    settings = RunnerSettings(step_timeout_s=2, screenshots="on-failure", trace="off")
+    """The generated suite run; a short ``step_timeout_s`` makes a failing step fail quickly
+    but fails a passing one too on a loaded machine, whose page loads outlast it."""
+    settings = RunnerSettings(step_timeout_s=step_timeout_s, screenshots="on-failure", trace="off")
     execution = Execution(
         browsers,
         generated.cases,
@@ -74,7 +80,7 @@ async def test_generated_suite_passes_logged_in(
     assert not (tmp_path / LOGIN_SCREENSHOT).exists()
     # Without the login a case lands on the login page instead.
     generated.cases = [case for case in generated.cases if case.name == "Page loads: /account"]
-    [logged_out] = await _run(browsers, generated, None, tmp_path)
+    [logged_out] = await _run(browsers, generated, None, tmp_path, step_timeout_s=2)
     assert logged_out.status == "failed"
 
 
@@ -86,7 +92,7 @@ async def test_failed_login_fails_every_case_with_its_reason(
     disabled = generated.cases[0].model_copy(update={"enabled": False})
     generated.cases[0] = disabled
 
-    results = await _run(browsers, generated, wrong, tmp_path)
+    results = await _run(browsers, generated, wrong, tmp_path, step_timeout_s=2)
 
     message = 'login failed at step 5 (expect_url): expected URL path "/account" but found "/login"'
     assert results[0].status == "skipped"

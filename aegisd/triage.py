@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy
 from pydantic import BaseModel
 
 from runner.results import CaseResult
@@ -92,8 +91,7 @@ def _health(case: Row, outcomes: Row | None, last_failure: Row | None) -> CaseHe
         pass_rate=round(passed / runs, 4) if outcomes else None,
         flips=outcomes["flips"] if outcomes else 0,
         last_status=outcomes["last_status"] if outcomes else None,
-        # numpy's median partitions rather than sorts: a window holds 1,000 durations a case.
-        median_duration=round(float(numpy.median(outcomes["durations"]))) if outcomes else None,
+        median_duration=round(outcomes["median_duration"]) if outcomes else None,
         last_failure=LastFailure.model_validate(last_failure) if last_failure else None,
     )
 

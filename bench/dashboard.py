@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import random
 import re
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -145,25 +144,33 @@ async def _seed_history(db: Database, project_id: str, runs: int) -> str:
     suite = await db.create_suite(project_id, None, "bench", "http://127.0.0.1:9/", definitions)
     chance = random.Random(16)
     for start in range(0, runs, _HISTORY_BATCH):
-        finished = []
-        for _ in range(min(_HISTORY_BATCH, runs - start)):
-            row = await db.create_run(
-                project_id=project_id, suite_id=suite["id"], suite_name="bench",
-                browser="chromium", base_url="http://127.0.0.1:9/", retries=0, cases=[],
-                trigger="api",
-            )  # fmt: skip
-            results = [_outcome(n, chance) for n in range(_CASES)]
-            failed = sum(result["status"] == "failed" for result in results)
-            finished.append((row["id"], "failed" if failed else "passed", results, failed))
-        async with db.write() as conn:
-            for run_id, status, results, failed in finished:
-                await record_history(conn, run_id, status, results)
-                await conn.execute(
-                    "UPDATE runs SET status = ?, total = ?, passed = ?, failed = ?, duration = 1 "
-                    "WHERE id = ?",
-                    (status, _CASES, _CASES - failed, failed, run_id),
-                )
+        await _finish_runs(db, project_id, suite["id"], min(_HISTORY_BATCH, runs - start), chance)
     return str(suite["id"])
+
+
+async def _finish_runs(
+    db: Database, project_id: str, suite_id: str, count: int, chance: random.Random
+) -> None:
+    """``count`` more finished runs of the 60-case suite ``suite_id``, with random
+    outcomes, in the history (in one transaction)."""
+    finished = []
+    for _ in range(count):
+        row = await db.create_run(
+            project_id=project_id, suite_id=suite_id, suite_name="bench",
+            browser="chromium", base_url="http://127.0.0.1:9/", retries=0, cases=[],
+            trigger="api",
+        )  # fmt: skip
+        results = [_outcome(n, chance) for n in range(_CASES)]
+        failed = sum(result["status"] == "failed" for result in results)
+        finished.append((row["id"], "failed" if failed else "passed", results, failed))
+    async with db.write() as conn:
+        for run_id, status, results, failed in finished:
+            await record_history(conn, run_id, status, results)
+            await conn.execute(
+                "UPDATE runs SET status = ?, total = ?, passed = ?, failed = ?, duration = 1 "
+                "WHERE id = ?",
+                (status, _CASES, _CASES - failed, failed, run_id),
+            )
 
 
 async def _seed_pages(data_dir: Path, runs: int) -> tuple[str, dict[str, str]]:
@@ -295,12 +302,6 @@ async def _ask(session: aiohttp.ClientSession, url: str, timings: Timings) -> No
             timings.server_ms.append(float(found.group(1)))
 
 
-def _history_changed(data_dir: Path) -> None:
-    """Count a change to the run history, as a run finishing does."""
-    with sqlite3.connect(data_dir / "aegisd.sqlite3") as conn:
-        conn.execute("UPDATE table_changes SET changes = changes + 1 WHERE name = 'run_history'")
-
-
 async def _sign_in(session: aiohttp.ClientSession, base: str, key: str) -> None:
     async with session.get(base + "/login") as response:
         token = re.search(r'name="csrf" value="([^"]+)"', await response.text())
@@ -327,10 +328,15 @@ async def main(runs: int, requests: int, rounds: int) -> None:
             page_times = {path: Timings() for path, _ in pages}
             api_times = {path: Timings() for path, _ in pages}
             headers = {"Authorization": f"Bearer {key}"}
+            chance = random.Random(17)
             async with (
                 aiohttp.ClientSession(cookie_jar=jar) as browser,
                 aiohttp.ClientSession(headers=headers) as api,
+                Database(Path(tmp) / "aegisd.sqlite3") as history,
             ):
+                suite = await history.get_suite(ids["suite"])
+                assert suite is not None
+                project_id = suite["project_id"]
                 await _sign_in(browser, base, key)
                 for path, _ in pages:  # warm up: templates compile on first use
                     await _ask(browser, base + path, Timings())
@@ -344,9 +350,9 @@ async def main(runs: int, requests: int, rounds: int) -> None:
                             for _ in range(requests):
                                 await _ask(api, base + route, api_times[path])
                     # What a person sees first after a run finishes: health is kept while
-                    # the history stands, so each request here follows a change to it.
+                    # the history stands, so each request here follows a run finishing.
                     for _ in range(requests):
-                        _history_changed(Path(tmp))
+                        await _finish_runs(history, project_id, ids["suite"], 1, chance)
                         await _ask(
                             browser,
                             f"{base}/suites/{ids['suite']}/health?runs=1000",

@@ -10,13 +10,16 @@ Cancelled and errored runs are no history.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import orjson
 
 from storage.connection import DatabaseCore, Row
+from storage.windows import Outcomes, Window, WindowKey, Windows
 
 HISTORY_STATUSES = ("passed", "failed")
 _NOT_ENVIRONMENT = "classification IS NOT 'environment'"
@@ -65,59 +68,11 @@ async def record_history(
             if result["status"] in HISTORY_STATUSES
         ],
     )  # fmt: skip
-    await conn.execute(f"{_SET_FLIPS} AND h.run_seq = ?", (seq,))
 
 
 async def forget_run(conn: aiosqlite.Connection, run_id: str) -> None:
-    """Take the run ``run_id`` out of the history, inside ``conn``'s open transaction.
-
-    The outcomes that came next to its own then follow earlier ones: their flips are
-    set again."""
-    following = await conn.execute_fetchall(
-        f"SELECT {_next_outcome('')} AS next, {_next_outcome(' AND n.base_url = d.base_url')} "
-        "AS next_url FROM case_history d JOIN run_history r ON r.seq = d.run_seq "
-        f"WHERE r.run_id = ? AND d.{_NOT_ENVIRONMENT}",
-        (run_id,),
-    )
+    """Take the run ``run_id`` out of the history, inside ``conn``'s open transaction."""
     await conn.execute("DELETE FROM run_history WHERE run_id = ?", (run_id,))
-    rowids = {row[column] for row in following for column in ("next", "next_url")}
-    rowids.discard(None)
-    if rowids:
-        await conn.execute(
-            f"{_SET_FLIPS} AND h.rowid IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(rowids)),),
-        )
-
-
-def _next_outcome(url: str) -> str:
-    """The rowid of the outcome that is not ``environment`` next after case_history ``d``
-    of the same case (``url``: and base URL), in later runs."""
-    return (
-        "(SELECT n.rowid FROM case_history n WHERE n.project_id = d.project_id "
-        f"AND n.suite_name = d.suite_name AND n.case_name = d.case_name{url} "
-        f"AND n.{_NOT_ENVIRONMENT} AND n.run_seq > d.run_seq "
-        "ORDER BY n.run_seq, n.position LIMIT 1)"
-    )
-
-
-def _previous_status(url: str) -> str:
-    """The status of the outcome that is not ``environment`` just before case_history
-    ``h`` of the same case (``url``: and base URL)."""
-    return (
-        "(SELECT p.status FROM case_history p WHERE p.project_id = h.project_id "
-        f"AND p.suite_name = h.suite_name AND p.case_name = h.case_name{url} "
-        f"AND p.{_NOT_ENVIRONMENT} AND (p.run_seq, p.position) < (h.run_seq, h.position) "
-        "ORDER BY p.run_seq DESC, p.position DESC LIMIT 1)"
-    )
-
-
-# What health adds up to count flips (migration 11 says what the columns hold), for the
-# outcomes chosen by the ``AND ...`` that follows.
-_SET_FLIPS = (
-    f"UPDATE case_history AS h SET flip = COALESCE(h.status != {_previous_status('')}, 0), "
-    "flip_url = COALESCE(h.status != "
-    f"{_previous_status(' AND p.base_url = h.base_url')}, 0) WHERE h.{_NOT_ENVIRONMENT}"
-)
 
 
 def _recent_runs(base_url: str | None) -> str:
@@ -142,6 +97,11 @@ def _params(*values: Any, base_url: str | None) -> tuple[Any, ...]:
 
 
 class HistoryQueries(DatabaseCore):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._windows = Windows()
+        self._windows_lock = asyncio.Lock()
+
     async def latest_outcomes(
         self,
         project_id: str,
@@ -220,50 +180,64 @@ class HistoryQueries(DatabaseCore):
         """Each named case's outcomes in the suite's last ``last_runs`` runs (against
         ``base_url``, if given), by case name: ``runs``, ``passed``, ``flaky`` (passed on
         a retry), ``flips`` (times its outcome changed from one run to the next, those
-        classified ``environment`` left out), ``last_status`` and ``durations``."""
-        # One pass over the covering index, one row per case: a window of 1,000 runs of
-        # a 60-case suite is 60,000 outcomes, too many to build as Python rows (or to put
-        # in order) on each health request. Each outcome knows whether it flipped; the
-        # first one in the window flipped from an outcome before it, so it does not count.
-        flip = "flip_url" if base_url is not None else "flip"
+        classified ``environment`` left out), ``last_status`` and ``median_duration``.
 
-        def url(table: str) -> str:
-            return f" AND {table}.base_url = :base_url" if base_url is not None else ""
+        Read through a window kept in memory (:mod:`storage.windows`): only the outcomes
+        of runs that finished since the last call are read."""
+        url = None if base_url is None else history_base_url(base_url)
+        key = (project_id, suite_name, last_runs, url)
+        # One at a time, each from the runs as it found them: two requests must not both
+        # add the runs that joined.
+        async with self._windows_lock:
+            recent = await self.fetchval(
+                f"SELECT group_concat(seq) FROM ({_recent_runs(url)})",
+                (*_params(project_id, suite_name, base_url=url), last_runs),
+            )  # one row, not 1,000
+            seqs = sorted(orjson.loads(f"[{recent or ''}]"))
+            window = self._windows.get(key)
+            joined = window.move(seqs)
+            missing = set(case_names) - window.names
+            if joined and window.names:
+                await self._read_window(window, window.names, joined[0], key)
+            if missing and seqs:
+                await self._read_window(window, missing, seqs[0], key)
+                window.names |= missing
+            return {
+                name: figures
+                for name in case_names
+                if (figures := window.figures(name)) is not None
+            }
 
-        def same_case(table: str) -> str:
-            return (
-                f"{table}.project_id = :project AND {table}.suite_name = :suite "
-                f"AND {table}.case_name = h.case_name{url(table)}"
-            )
-
-        since = await self.fetchval(
-            f"SELECT MIN(seq) FROM ({_recent_runs(base_url)})",
-            (*_params(project_id, suite_name, base_url=base_url), last_runs),
-        )
-        if since is None:  # no finished run yet
-            return {}
+    async def _read_window(
+        self, window: Window, names: set[str], since: int, key: WindowKey
+    ) -> None:
+        """Add to ``window`` (kept for ``key``) the outcomes of ``names`` in its runs from
+        ``since`` on."""
+        project_id, suite_name, _, base_url = key
+        url = " AND base_url = ?" if base_url is not None else ""
+        # A case's outcomes as columns (60,000 Python rows would take ten times as long to
+        # read), in the order of the scan of the index named, which is run_seq, position.
         rows = await self.fetchall(
-            "SELECT h.case_name, COUNT(*) AS runs, SUM(h.status = 'passed') AS passed, "
-            f"SUM(h.flaky) AS flaky, SUM(h.{flip}) - COALESCE((SELECT f.{flip} "
-            f"FROM case_history f WHERE {same_case('f')} AND f.{_NOT_ENVIRONMENT} "
-            "AND f.run_seq >= :since ORDER BY f.run_seq, f.position LIMIT 1), 0) AS flips, "
-            f"(SELECT l.status FROM case_history l WHERE {same_case('l')} "
-            "ORDER BY l.run_seq DESC, l.position DESC LIMIT 1) AS last_status, "
-            "group_concat(h.duration) AS durations FROM case_history h "
-            f"WHERE h.project_id = :project AND h.suite_name = :suite{url('h')} "
-            "AND h.case_name IN (SELECT value FROM json_each(:names)) "
-            "AND h.run_seq >= :since GROUP BY h.case_name",
-            {
-                "project": project_id,
-                "suite": suite_name,
-                "base_url": None if base_url is None else history_base_url(base_url),
-                "names": json.dumps(sorted(set(case_names))),
-                "since": since,
-            },
+            "SELECT case_name, group_concat(run_seq) AS seqs, "
+            "group_concat(status = 'passed') AS passed, "
+            f"group_concat({_NOT_ENVIRONMENT}) AS judged, group_concat(flaky) AS flaky, "
+            "group_concat(duration) AS durations "
+            "FROM case_history INDEXED BY case_history_case "
+            "WHERE project_id = ? AND suite_name = ? AND case_name IN "
+            f"(SELECT value FROM json_each(?)){url} AND run_seq BETWEEN ? AND ? "
+            "GROUP BY case_name",
+            (
+                project_id,
+                suite_name,
+                json.dumps(sorted(names)),
+                *([] if base_url is None else [base_url]),
+                since,
+                window.seqs[-1],
+            ),
         )
         for row in rows:
-            row["durations"] = orjson.loads(f"[{row['durations']}]")
-        return {row.pop("case_name"): row for row in rows}
+            name = row.pop("case_name")
+            window.add(name, Outcomes(**{k: orjson.loads(f"[{v}]") for k, v in row.items()}))
 
     async def last_failures(
         self,

@@ -325,30 +325,10 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         11,
         """
-        -- Health counts a case's flips over a window of runs by adding these up: whether
-        -- an outcome (one not classified environment) differs from the case's one before
-        -- it that is not either, in the suite's whole history (flip) and against the same
-        -- base URL (flip_url). The covering index lets that window be read in one pass.
-        ALTER TABLE case_history ADD COLUMN flip INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE case_history ADD COLUMN flip_url INTEGER NOT NULL DEFAULT 0;
-        UPDATE case_history AS h SET
-            flip = COALESCE(h.status != (
-                SELECT p.status FROM case_history p
-                WHERE p.project_id = h.project_id AND p.suite_name = h.suite_name
-                    AND p.case_name = h.case_name AND p.classification IS NOT 'environment'
-                    AND (p.run_seq, p.position) < (h.run_seq, h.position)
-                ORDER BY p.run_seq DESC, p.position DESC LIMIT 1), 0),
-            flip_url = COALESCE(h.status != (
-                SELECT p.status FROM case_history p
-                WHERE p.project_id = h.project_id AND p.suite_name = h.suite_name
-                    AND p.case_name = h.case_name AND p.base_url = h.base_url
-                    AND p.classification IS NOT 'environment'
-                    AND (p.run_seq, p.position) < (h.run_seq, h.position)
-                ORDER BY p.run_seq DESC, p.position DESC LIMIT 1), 0)
-            WHERE h.classification IS NOT 'environment';
+        -- Health reads a window of a case's outcomes in one pass of this covering index.
         DROP INDEX case_history_case;
         CREATE INDEX case_history_case ON case_history (project_id, suite_name, case_name,
-            run_seq, position, status, classification, flaky, duration, flip, base_url, flip_url);
+            run_seq, position, status, classification, flaky, duration, base_url);
         -- Health answers are kept while the history stands (aegisd/answers.py).
         INSERT INTO table_changes (name, changes) VALUES ('run_history', 0);
         CREATE TRIGGER run_history_inserted AFTER INSERT ON run_history BEGIN

@@ -55,27 +55,44 @@ def expected(
 Finished = list[tuple[str, str, list[dict[str, Any]]]]
 
 
-async def random_history(db: Database) -> tuple[dict[str, Any], list[dict[str, Any]], Finished]:
-    """A suite of 8 cases and 60 runs of it with random outcomes, against two base URLs,
-    some cancelled, some with the site down; the suite, its cases and the finished runs
-    (id, base URL, results), oldest first."""
-    chance = random.Random(13)
-    project = await db.create_project("p", BASE, None, {})
-    definitions = [
-        {"name": f"case {n}", "steps": [{"action": "goto", "url": "/"}]} for n in range(8)
-    ]
-    suite = await db.create_suite(project["id"], None, "Smoke", BASE, definitions)
-    cases = await db.suite_cases(suite["id"])
-    finished: Finished = []
-    for number in range(60):
+class RandomHistory:
+    """A suite of 8 cases whose runs finish with random outcomes, against two base URLs,
+    some cancelled, some with the site down."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.finished: Finished = []
+        """The finished runs (id, base URL, results), oldest first."""
+        self._chance = random.Random(13)
+        self._number = 0
+
+    async def start(self) -> None:
+        """Create the project and the suite."""
+        self.project = await self.db.create_project("p", BASE, None, {})
+        definitions = [
+            {"name": f"case {n}", "steps": [{"action": "goto", "url": "/"}]} for n in range(8)
+        ]
+        self.suite = await self.db.create_suite(
+            self.project["id"], None, "Smoke", BASE, definitions
+        )
+        self.cases = await self.db.suite_cases(self.suite["id"])
+
+    async def runs(self, count: int) -> None:
+        """Finish ``count`` more runs."""
+        for _ in range(count):
+            await self._run(self._number)
+            self._number += 1
+
+    async def _run(self, number: int) -> None:
+        chance, db = self._chance, self.db
         base = OTHER if number % 4 == 3 else BASE
         down = number % 17 == 5
         row = await db.create_run(
-            project_id=project["id"], suite_id=suite["id"], suite_name="Smoke",
-            browser="chromium", base_url=base, retries=1, cases=cases, trigger="api",
+            project_id=self.project["id"], suite_id=self.suite["id"], suite_name="Smoke",
+            browser="chromium", base_url=base, retries=1, cases=self.cases, trigger="api",
         )  # fmt: skip
         results = []
-        for position, case in enumerate(cases):
+        for position, case in enumerate(self.cases):
             status = chance.choice(["passed", "passed", "failed", "skipped"])
             flaky = status == "passed" and chance.random() < 0.2
             classification = (
@@ -95,56 +112,42 @@ async def random_history(db: Database) -> tuple[dict[str, Any], list[dict[str, A
             status = "cancelled"  # no history
         await db.finish_run(row["id"], status, results)
         if status != "cancelled":
-            finished.append((row["id"], base, results))
-    return suite, cases, finished
+            self.finished.append((row["id"], base, results))
 
 
 async def test_health_agrees_with_counting_each_run(tmp_path: Path) -> None:
     async with Database(tmp_path / "aegisd.sqlite3") as db:
-        suite, cases, finished = await random_history(db)
-        await check(db, suite, cases, finished)
-        # Deleting runs, retention's way too, leaves the history as if they never ran:
-        # the outcomes after theirs flip, or not, against the ones before.
+        history = RandomHistory(db)
+        await history.start()
+        await history.runs(60)
+        await check(history)
+        # The windows kept move along as more runs finish, some with the oldest deleted
+        # (retention's way), and agree with windows read anew.
+        for count in (1, 3, 20):
+            await history.runs(count)
+            oldest = history.finished.pop(0)
+            assert await db.delete_run(oldest[0])
+            await check(history)
+        async with Database(tmp_path / "aegisd.sqlite3") as anew:
+            await check(history, anew)
+        # Deleting runs from the middle, or the newest, leaves the history as if they
+        # never ran: the outcomes after theirs flip, or not, against the ones before.
+        finished = history.finished
         for gone in (finished[30], finished[5], finished[-1]):
             assert await db.delete_run(gone[0])
             finished.remove(gone)
-        await check(db, suite, cases, finished)
+        await check(history)
 
 
-async def test_migration_11_counts_the_flips_of_the_history_before_it(tmp_path: Path) -> None:
-    path = tmp_path / "aegisd.sqlite3"
-    async with Database(path) as db:
-        suite, cases, finished = await random_history(db)
-        # The history as it was before migration 11.
-        async with db.write() as conn:
-            for statement in (
-                "DROP INDEX case_history_case",
-                "ALTER TABLE case_history DROP COLUMN flip",
-                "ALTER TABLE case_history DROP COLUMN flip_url",
-                "CREATE INDEX case_history_case "
-                "ON case_history (project_id, suite_name, case_name, run_seq)",
-                "DROP TRIGGER run_history_inserted",
-                "DROP TRIGGER run_history_deleted",
-                "DELETE FROM table_changes WHERE name = 'run_history'",
-                "DELETE FROM schema_migrations WHERE version = 11",
-            ):
-                await conn.execute(statement)
-    async with Database(path) as db:
-        assert await db.schema_version() == 11
-        await check(db, suite, cases, finished)
-
-
-async def check(
-    db: Database,
-    suite: dict[str, Any],
-    cases: list[dict[str, Any]],
-    finished: Finished,
-) -> None:
-    """``suite``'s health agrees with ``expected`` over several windows and base URLs."""
+async def check(history: RandomHistory, db: Database | None = None) -> None:
+    """The suite's health (read through ``db``, the history's own by default) agrees
+    with ``expected`` over several windows and base URLs."""
+    db = db or history.db
+    suite, cases, finished = history.suite, history.cases, history.finished
     run_times = {row["id"]: row["created_at"] for row in (await db.list_runs(
         100, 0, project_id=None, suite_id=None, status=None))[0]}  # fmt: skip
     for window, base_url in [(100, None), (7, None), (10, OTHER), (1, BASE), (25, BASE)]:
-        history = [
+        ran = [
             run
             for run in finished
             if base_url is None or run[1].rstrip("/") == base_url.rstrip("/")
@@ -154,7 +157,7 @@ async def check(
         for case, figures in zip(cases, health, strict=True):
             got = figures.model_dump(exclude={"case_id", "name", "type"})
             last = got.pop("last_failure")
-            want = expected(case, history, window)
+            want = expected(case, ran, window)
             want_last = want.pop("last_failure")
             assert got == want, (window, base_url, case["name"])
             if want_last is None:

@@ -5,8 +5,8 @@ now and then, one in ten runs is against another base URL) through the storage
 methods the run job uses, then times what reads the history: the lookup that
 classifies a finishing run, a case's history (first and last page), the suite's
 health (the default window and the largest, each asked for just after a run
-finished: health keeps its window from one request to the next), and the last-5-runs
-strategy query.
+finished: health keeps its window from one request to the next; and the largest read
+whole, as the first request after a start reads it), and the last-5-runs strategy query.
 
 The baseline, timed in the same rounds (alternating), answers the same questions
 from the per-run result JSON of ``run_results``, as aegisd did before it kept a
@@ -83,6 +83,28 @@ class _History:
         await self.db.finish_run(
             row["id"], status, results, failed=failed, passed=len(stored) - failed
         )
+
+
+class _FirstRead:
+    """Health through a ``Database`` opened anew before each call: the first request
+    after the daemon starts, which reads the window whole."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._db: Database | None = None
+
+    async def reopen(self) -> None:
+        await self.close()
+        self._db = Database(self._path)
+        await self._db.open()
+
+    async def health(self, suite: dict[str, Any], runs: int) -> None:
+        assert self._db is not None
+        await suite_health(self._db, suite, runs=runs)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
 
 
 def _json_lineage() -> str:
@@ -163,6 +185,7 @@ async def main(runs: int, cases: int, rounds: int, repeat: int) -> None:
             suite = await history.seed(runs, cases)
             print(f"seeded in {time.perf_counter() - started:.1f} s (through finish_run)")
             baseline = Baseline(db, suite)
+            first = _FirstRead(Path(tmp) / "aegisd.sqlite3")
             project, name = suite["project_id"], suite["name"]
             names = [case["name"] for case in await db.suite_cases(suite["id"])]
             last_page = (runs - 1) // 20 * 20
@@ -184,6 +207,9 @@ async def main(runs: int, cases: int, rounds: int, repeat: int) -> None:
                 (f"suite health, last {MAX_HEALTH_RUNS} runs",
                  lambda: suite_health(db, suite, runs=MAX_HEALTH_RUNS),
                  lambda: baseline.health(MAX_HEALTH_RUNS), history.finish_one),
+                ("  the same, read whole (first request)",
+                 lambda: first.health(suite, MAX_HEALTH_RUNS),
+                 lambda: baseline.health(MAX_HEALTH_RUNS), first.reopen),
                 ("failed in the last 5 runs (strategies)",
                  lambda: db.failed_case_names(project, name, 5),
                  lambda: baseline.failed_recently(5)),
@@ -194,6 +220,7 @@ async def main(runs: int, cases: int, rounds: int, repeat: int) -> None:
                     for side, query in enumerate((ours, theirs)):
                         measured = await _time(query, repeat, *before or [None])
                         best[label][side] = min(best[label][side], measured)
+            await first.close()
             print(f"\n{'query':<40} {'history':>11} {'JSON scan':>11} {'ratio':>7}")
             for label, (ours_ms, theirs_ms) in best.items():
                 ratio = theirs_ms / ours_ms if ours_ms else float("inf")

@@ -197,11 +197,15 @@ class HistoryQueries(DatabaseCore):
             window = self._windows.get(key)
             joined = window.move(seqs)
             missing = set(case_names) - window.names
-            if joined and window.names:
-                await self._read_window(window, window.names, joined[0], key)
-            if missing and seqs:
-                await self._read_window(window, missing, seqs[0], key)
-                window.names |= missing
+            try:
+                if joined and window.names:
+                    await self._read_window(window, window.names, joined[0], key)
+                if missing and seqs:
+                    await self._read_window(window, missing, seqs[0], key)
+                    window.names |= missing
+            except BaseException:  # a request cancelled midway, too: its reads are not all in
+                window.clear()
+                raise
             return {
                 name: figures
                 for name in case_names

@@ -2,12 +2,13 @@
 along as runs finish.
 
 Health over 1,000 runs of a 60-case suite adds up 60,000 outcomes, and a finished run
-changes two runs' worth of them: the run that joined and the oldest one, which leaves. A window keeps the outcomes it read. Asked again, it is given the ``seq``
-of the runs it covers now (one range of an index): it drops the outcomes of the runs it
-no longer covers from its oldest end, and it is told which runs joined, whose outcomes
-alone are read. Retention deletes the oldest runs, which is the same move. Any other
-change (a run deleted from the middle, or the newest one) empties the window, and it is
-read whole again.
+changes two runs' worth of them: the run that joined and the oldest one, which leaves.
+A window keeps the outcomes it read. Asked again, it is given the ``seq`` of the runs it
+covers now (one range of an index): it drops the outcomes of the runs it no longer
+covers from its oldest end, and says which runs joined, whose outcomes alone are read.
+Retention deletes the oldest runs, which is the same move. Any other change (a run
+deleted from the middle, or the newest one) empties the window, and it is read whole
+again.
 
 This module holds no SQL: :meth:`storage.history.HistoryQueries.case_outcomes` reads
 the rows and feeds them in.
@@ -117,14 +118,19 @@ class Window:
         get there by dropping its oldest runs, it empties first, and all of them joined."""
         kept = self.seqs[bisect.bisect_left(self.seqs, seqs[0]) :] if seqs else []
         if not seqs or seqs[: len(kept)] != kept:
-            self.names.clear()
-            self._cases.clear()
+            self.clear()
             kept = []
         else:
             for case in self._cases.values():
                 case.drop_before(seqs[0])
         self.seqs = seqs
         return seqs[len(kept) :]
+
+    def clear(self) -> None:
+        """Forget every run and outcome: the window is then read whole."""
+        self.seqs = []
+        self.names.clear()
+        self._cases.clear()
 
     def add(self, name: str, outcomes: Outcomes) -> None:
         """Add ``name``'s outcomes in runs that joined."""

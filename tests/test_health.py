@@ -3,6 +3,8 @@ results one by one (the definitions of DESIGN §10), on a random history."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import statistics
 from pathlib import Path
@@ -137,6 +139,23 @@ async def test_health_agrees_with_counting_each_run(tmp_path: Path) -> None:
             assert await db.delete_run(gone[0])
             finished.remove(gone)
         await check(history)
+
+
+async def test_health_stays_right_after_a_request_cancelled_midway(tmp_path: Path) -> None:
+    async with Database(tmp_path / "aegisd.sqlite3") as db:
+        history = RandomHistory(db)
+        await history.start()
+        await history.runs(30)
+        await check(history)
+        # Cancelled at one point or another of reading what joined its window.
+        for wait in range(16):
+            await history.runs(2)
+            asked = asyncio.create_task(suite_health(db, history.suite, runs=100))
+            await asyncio.sleep(wait / 4000)
+            asked.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asked
+            await check(history)
 
 
 async def check(history: RandomHistory, db: Database | None = None) -> None:

@@ -283,11 +283,16 @@ async def slow(serve: ServeApp) -> AsyncIterator[SlowSite]:
 async def test_workers_bound_the_cases_running_at_once(
     browsers: Browsers, slow: SlowSite, tmp_path: Path
 ) -> None:
-    slow.delay_s = 1.5
     cases = [case(f"slow {n}", {"action": "goto", "url": "/slow"}) for n in range(6)]
     settings = RunnerSettings(workers=3, screenshots="off", trace="off")
 
-    results = await run(browsers, slow.base_url, cases, tmp_path, settings)
+    running = asyncio.create_task(run(browsers, slow.base_url, cases, tmp_path, settings))
+    # Held until three are waiting at once, however long opening their contexts takes
+    # on a loaded machine; a fourth would have joined them meanwhile, were it let.
+    await slow.in_flight(3)
+    await asyncio.sleep(1)
+    slow.release.set()
+    results = await running
 
     assert {result.status for result in results} == {"passed"}
     assert slow.most == 3

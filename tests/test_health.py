@@ -68,8 +68,8 @@ class RandomHistory:
         self._chance = random.Random(13)
         self._number = 0
 
-    async def start(self) -> None:
-        """Create the project and the suite."""
+    async def start(self, runs: int) -> None:
+        """Create the project and the suite, and finish ``runs`` runs of it."""
         self.project = await self.db.create_project("p", BASE, None, {})
         definitions = [
             {"name": f"case {n}", "steps": [{"action": "goto", "url": "/"}]} for n in range(8)
@@ -78,6 +78,7 @@ class RandomHistory:
             self.project["id"], None, "Smoke", BASE, definitions
         )
         self.cases = await self.db.suite_cases(self.suite["id"])
+        await self.runs(runs)
 
     async def runs(self, count: int) -> None:
         """Finish ``count`` more runs."""
@@ -120,8 +121,7 @@ class RandomHistory:
 async def test_health_agrees_with_counting_each_run(tmp_path: Path) -> None:
     async with Database(tmp_path / "aegisd.sqlite3") as db:
         history = RandomHistory(db)
-        await history.start()
-        await history.runs(60)
+        await history.start(runs=60)
         await check(history)
         # The windows kept move along as more runs finish, some with the oldest deleted
         # (retention's way), and agree with windows read anew.
@@ -144,8 +144,7 @@ async def test_health_agrees_with_counting_each_run(tmp_path: Path) -> None:
 async def test_health_stays_right_after_a_request_cancelled_midway(tmp_path: Path) -> None:
     async with Database(tmp_path / "aegisd.sqlite3") as db:
         history = RandomHistory(db)
-        await history.start()
-        await history.runs(30)
+        await history.start(runs=30)
         await check(history)
         # Cancelled at one point or another of reading what joined its window.
         for wait in range(16):

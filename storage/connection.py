@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +21,7 @@ from storage.ids import utc_now
 from storage.migrations import MIGRATIONS
 
 Row = dict[str, Any]
-Params = Sequence[Any] | Mapping[str, Any]
+Params = Sequence[Any]
 
 
 def _dict_row(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Row:

@@ -8,8 +8,8 @@ any process count) is the one the body was built at. Authentication and rate
 limits still apply to every request; the key includes the caller's project
 binding, which shapes what a list shows.
 
-A suite's health is kept the same way, while the run history is unchanged: it adds
-up every outcome of the window asked for (60,000 for 1,000 runs of 60 cases), and a
+A suite's health is kept the same way, while the run history is unchanged: building
+it reads the suite, its windows (``storage/windows.py``) and its last failures, and a
 team's dashboard asks for it again far more often than a run finishes.
 """
 

@@ -13,6 +13,8 @@
 //          time to interactive, ms
 //   transfer_bytes  the encoded (compressed) bodies of the document and its resources;
 //          headers are left out, so that a resource the cache serves counts the same
+//          (one the cache revalidated, a 304, counts 0: the crawl measures with the
+//          cache off, as a run's fresh context loads a page)
 //   requests  the document and its resources
 // Time to interactive is the end of the last long task before the first quiet window of
 // QUIET_MS without one, searched from FCP or the load event, whichever is later

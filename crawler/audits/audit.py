@@ -10,9 +10,10 @@ crawl read back from storage.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Collection, Iterable, Sequence
 
-from playwright.async_api import BrowserContext, Page, Response
+from playwright.async_api import BrowserContext, Page, Response, Route
 from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
@@ -31,10 +32,27 @@ _ORDER: tuple[AuditCategory, ...] = ("performance", "seo", "security", "accessib
 (axe-core's own work would count as blocking time); axe-core, the heaviest, last."""
 
 
+_NO_URL = re.compile(r"(?!)")
+"""A URL pattern nothing matches."""
+
+
 async def prepare_context(context: BrowserContext, categories: Collection[AuditCategory]) -> None:
-    """Ready a crawl's context for auditing ``categories`` on its pages."""
+    """Ready a crawl's context for auditing ``categories`` on its pages.
+
+    With performance among them, every page loads with the browser's HTTP cache off, as
+    the run loads it in a case's fresh context: its figures are a first visit's.
+    """
     if "performance" in categories:
         await context.add_init_script(PERFORMANCE_JS)
+        # A route turns the HTTP cache off (Playwright documents it); one matching no URL
+        # costs no round trip to Python. With the cache on, the crawl's pages would share
+        # their tab's cache, and a resource it revalidates (a 304) has no body size in
+        # Resource Timing: it would count 0 bytes where the run's case counts it whole.
+        await context.route(_NO_URL, _continue)
+
+
+async def _continue(route: Route) -> None:
+    await route.continue_()
 
 
 async def audit_page(

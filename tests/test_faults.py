@@ -132,9 +132,9 @@ async def test_browser_killed_under_a_crawl_and_a_run(
 ) -> None:
     base = await serve(Site(_many_pages(20), delay_s=0.4).app())
     project = await daemon.project(base_url=base)
-    # Enough cases (each waits 0.4 s for the site) that the run is still going
-    # when the crawl has its first page, however fast the lanes get.
-    suite = await make_suite(daemon, project["id"], [CASES[0]] * 40)
+    # Enough cases (each waits 0.4 s for the site: 4 s at least on two workers) that the
+    # run is still going when the crawl has its first page, however fast the lanes get.
+    suite = await make_suite(daemon, project["id"], [CASES[0]] * 20)
     crawl = (await daemon.call("POST", "/crawls", json={"project_id": project["id"]})).data
     run = (await daemon.call("POST", "/runs", json={"suite_id": suite["id"]})).data
     await daemon.wait_for(f"/runs/{run['id']}", lambda r: r["status"] == "running")
@@ -146,8 +146,9 @@ async def test_browser_killed_under_a_crawl_and_a_run(
     assert crawl["status"] in ("completed", "failed") and (crawl["error"] or crawl["pages_crawled"])
     assert run["status"] in ("passed", "failed", "error")
     # The browser comes back for the next job.
+    one = await make_suite(daemon, project["id"], [CASES[0]])
     again = await daemon.finished(
-        f"/runs/{(await daemon.call('POST', '/runs', json={'suite_id': suite['id']})).data['id']}"
+        f"/runs/{(await daemon.call('POST', '/runs', json={'suite_id': one['id']})).data['id']}"
     )
     assert again["status"] == "passed", (
         await daemon.call("GET", f"/runs/{again['id']}/results")

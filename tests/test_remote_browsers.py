@@ -107,7 +107,7 @@ async def test_crawl_and_run_through_a_remote_browser_that_goes_away(
     site = await serve(Site(linked_site()).app())
     stalling = _StallingSite()
     slow = await serve(stalling.app())
-    config = make_config(tmp_path, runner={"workers": 2, "step_timeout_s": 5})
+    config = make_config(tmp_path, runner={"workers": 2})
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(stalling.release.set)  # before the servers wait for their handlers
         browsers = await stack.enter_async_context(Browsers(remote.settings))

@@ -17,7 +17,7 @@ from typing import Any
 from aegisd.state import CONFIG
 from runner.browsers import Browsers
 from tests.api.test_suites import make_suite
-from tests.apiclient import Daemon, make_config, running
+from tests.apiclient import STEP_TIMEOUT_S, Daemon, make_config, running
 from tests.conftest import ServeApp
 from tests.visual.site import CHANGES, studio_site
 
@@ -189,9 +189,10 @@ async def _zip_exports(daemon: Daemon, suite_id: str, about_image: bytes) -> Non
         },
     }
     configs = {"typescript": "playwright.config.ts", "python": "conftest.py"}
+    ms = STEP_TIMEOUT_S * 1000  # the daemon's, carried into the export
     timeouts = {
-        "typescript": ["actionTimeout: 10000,", "navigationTimeout: 30000,", "timeout: 30000,"],
-        "python": ["STEP_TIMEOUT_MS = 10000", "NAVIGATION_TIMEOUT_MS = 30000"],
+        "typescript": [f"actionTimeout: {ms},", "navigationTimeout: 30000,", "timeout: 30000,"],
+        "python": [f"STEP_TIMEOUT_MS = {ms}", "NAVIGATION_TIMEOUT_MS = 30000"],
     }
     for language, files in expected.items():
         answer = await daemon.call(

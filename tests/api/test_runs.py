@@ -28,6 +28,13 @@ WRONG_TITLE: dict[str, Any] = {
         {"action": "expect_title", "value": "About the company"},
     ],
 }
+WRONG_STATUS: dict[str, Any] = {
+    "name": "About is gone",
+    "type": "smoke",
+    "steps": [{"action": "goto", "url": "/about"}, {"action": "expect_status", "status": 404}],
+}
+"""A failing case that fails at once, for tests that need a failed case's artifacts (the
+title check of ``WRONG_TITLE`` waits out its step timeout first)."""
 DISABLED: dict[str, Any] = {**CASES[0], "name": "Disabled", "enabled": False}
 
 
@@ -97,7 +104,7 @@ async def test_failing_run_records_step_error_and_artifacts(
 async def test_artifact_paths_cannot_escape(daemon: Daemon, serve: ServeApp, name: str) -> None:
     base = await serve(Site(site_pages()).app())
     project = await daemon.project(base_url=base)
-    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    suite = await make_suite(daemon, project["id"], [WRONG_STATUS])
     run = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     answer = await daemon.call("GET", f"/runs/{run['id']}/artifacts/{name}")
     assert answer.status == 404
@@ -166,7 +173,7 @@ async def test_cancel_and_concurrency_limit(
 async def test_artifacts_go_with_their_run_and_project(daemon: Daemon, serve: ServeApp) -> None:
     base = await serve(Site(site_pages()).app())
     project = await daemon.project(base_url=base)
-    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    suite = await make_suite(daemon, project["id"], [WRONG_STATUS])
     first = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     second = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     config = daemon.app[CONFIG]
@@ -214,7 +221,7 @@ async def test_kill_9_mid_run_requeues_and_finishes(
 async def test_retention_prunes_old_runs_with_their_files(daemon: Daemon, serve: ServeApp) -> None:
     base = await serve(Site(site_pages()).app())
     project = await daemon.project(base_url=base)
-    suite = await make_suite(daemon, project["id"], [WRONG_TITLE])
+    suite = await make_suite(daemon, project["id"], [WRONG_STATUS])
     old = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     new = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     await daemon.db.execute(
@@ -238,7 +245,7 @@ async def test_bound_keys_cannot_reach_other_projects_runs_or_artifacts(
 ) -> None:
     base = await serve(Site(site_pages()).app())
     mine, other = await daemon.project(base_url=base), await daemon.project(base_url=base)
-    suite = await make_suite(daemon, other["id"], [WRONG_TITLE])
+    suite = await make_suite(daemon, other["id"], [WRONG_STATUS])
     run = await daemon.finished(f"/runs/{(await _run(daemon, suite['id']))['id']}")
     screenshot = run["results"][0]["screenshot"].rsplit("/", 1)[1]
     key = await daemon.new_key("write", mine["id"])

@@ -15,7 +15,7 @@ from aegisd.state import CONFIG
 from aegisd.webhooks import EVENTS
 from runner.browsers import Browsers
 from tests.api.receivers import Received, Receiver, signature_ok
-from tests.api.test_runs import WRONG_TITLE, site_pages
+from tests.api.test_runs import WRONG_STATUS, site_pages
 from tests.api.test_suites import CASES, make_suite
 from tests.apiclient import Daemon, make_config, running
 from tests.conftest import ServeApp, Spawn
@@ -83,7 +83,7 @@ async def test_run_events_are_signed_and_carry_the_run(daemon: Daemon, serve: Se
 
     project = await daemon.project(base_url=await serve(Site(site_pages()).app()))
     passing = await run_of(daemon, (await make_suite(daemon, project["id"], [CASES[0]]))["id"])
-    failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_TITLE]))["id"])
+    failing = await run_of(daemon, (await make_suite(daemon, project["id"], [WRONG_STATUS]))["id"])
     first, *both = await receiver.wait_for(3)  # the failed run's two events come together
     assert first.event == "run.completed"
     assert check_envelope(first, hook["secret"]) == event_data(daemon, passing)
@@ -222,7 +222,7 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     events = ["run.failed", "crawl.completed"]
     hook = await webhook(daemon, await serve(receiver.app()), format="slack", events=events)
     project = await daemon.project(base_url=await serve(Site(site_pages()).app()))
-    suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_TITLE], name="Smoke <b> & co")
+    suite = await make_suite(daemon, project["id"], [CASES[0], WRONG_STATUS], name="Smoke <b> & co")
     run = await run_of(daemon, suite["id"])
     crawl = await crawl_of(daemon, project["id"])
     await receiver.wait_for(2)
@@ -239,7 +239,7 @@ async def test_slack_format(daemon: Daemon, serve: ServeApp) -> None:
     report = (await daemon.call("GET", f"/runs/{run['id']}")).data["report_url"]
     assert f"<{base_url}/runs/{run['id']}|Open the run> · <{report}|report>" in text
     assert "*Failed*\n1" in text and f"*Base URL*\n{run['base_url']}" in text
-    assert "• About has the right title (`new`)" in text  # the first run: the case is new
+    assert "• About is gone (`new`)" in text  # the first run: the case is new
     text = check_slack_shape(crawl_message)
     assert crawl_message["text"].startswith(":white_check_mark: Crawl completed:")
     assert f"<{base_url}/crawls/{crawl['id']}|Open the crawl>" in text and "*Pages*\n2" in text

@@ -76,7 +76,7 @@ async def crawled(
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     base = f"http://{host}:{port}"
-    config = make_config(tmp_path_factory.mktemp("pitfalls"), runner={"step_timeout_s": 5})
+    config = make_config(tmp_path_factory.mktemp("pitfalls"))
     async with running(config, browsers) as daemon:
         # Without screenshot checks (tests/visual has them): a menu entry removed would
         # otherwise fail every page's case, and each breakage here names the cases it fails.

@@ -200,8 +200,9 @@ class SuiteWriter(ABC):
     """The line that starts collecting console and page errors into ``errors``."""
     assert_no_errors: ClassVar[str]
     """The line asserting ``errors`` is still empty."""
-    add_performance_script: ClassVar[str]
-    """The line adding the performance script to the page, before it loads anything."""
+    watch_performance: ClassVar[str]
+    """The line that starts measuring the page's performance (the script, and which method
+    requested each document), before it loads anything."""
 
     # Syntax
 
@@ -297,7 +298,7 @@ class SuiteWriter(ABC):
         if any(isinstance(step, ExpectNoConsoleErrors) for step in steps):
             lines.append(self.collect_errors)
         if any(isinstance(step, ExpectPerformance) for step in steps):
-            lines.append(self.add_performance_script)
+            lines.append(self.watch_performance)
         responses = iter(_response_uses(steps))
         for step in steps:
             response = next(responses) if isinstance(step, Goto) else "ignore"

@@ -25,7 +25,7 @@ from runner.export_common import (
     unique,
 )
 from runner.login import Login
-from runner.performance import OVER_BUDGET_JS, PERFORMANCE_JS
+from runner.performance import NO_URL, OVER_BUDGET_JS, PERFORMANCE_JS
 from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = '''\
@@ -73,10 +73,45 @@ _OVER_BUDGET = '''\
 # aegisd's performance script: the crawl and aegisd's own runs measure with this same one.
 PERFORMANCE_SCRIPT = {script}
 
+OVER_BUDGET_JS = {evaluate}
+
+# A URL pattern nothing matches: routing it turns the browser's HTTP cache off.
+NO_URL = re.compile({no_url})
+
+
+def _pass_on(route: Route) -> None:
+    route.continue_()
+
+
+# The method of each page's document request: a document a form posted is not reloaded.
+_DOCUMENT_METHODS: WeakKeyDictionary[Page, str] = WeakKeyDictionary()
+
+
+def watch_performance(page: Page) -> None:
+    """Measure the page's documents from their start."""
+
+    def on_request(request: Request) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            _DOCUMENT_METHODS[page] = request.method
+
+    page.on("request", on_request)
+    page.add_init_script(PERFORMANCE_SCRIPT)
+
 
 def over_budget(page: Page, budgets: dict[str, float]) -> list[str]:
-    """The page's figures over their budgets, in words (measured once the page settles)."""
-    return page.evaluate({evaluate}, budgets)'''
+    """The page's figures over their budgets, in words (measured once the page settles).
+
+    While only time figures are over, the page is reloaded uncached and measured again, up
+    to three loads in all; each time figure counts at its lowest (a loaded machine only
+    adds time).
+    """
+    result = page.evaluate(OVER_BUDGET_JS, [budgets, None])
+    while result["again"] and _DOCUMENT_METHODS.get(page) == "GET":
+        page.route(NO_URL, _pass_on)
+        page.reload()
+        page.unroute(NO_URL, _pass_on)
+        result = page.evaluate(OVER_BUDGET_JS, [budgets, result["figures"]])
+    return result["over"]'''
 _MAX_NAME = 60
 VISUAL_MODULE = "aegis_visual"
 """The module holding ``expect_screenshot`` for Python exports."""
@@ -108,7 +143,7 @@ class PythonWriter(SuiteWriter):
     separator = "_"
     collect_errors = "errors = console_errors(page)"
     assert_no_errors = "assert errors == []"
-    add_performance_script = "page.add_init_script(PERFORMANCE_SCRIPT)"
+    watch_performance = "watch_performance(page)"
 
     def string(self, text: str) -> str:
         """A string literal, double-quoted unless that needs more escapes."""
@@ -198,10 +233,13 @@ class PythonWriter(SuiteWriter):
         a11y = "expect_no_a11y_violations" in actions
         performance = "expect_performance" in actions
         urls = [step for step in steps if isinstance(step, ExpectUrl)]
-        standard = ["import re"] if any(step.match == "regex" for step in urls) else []
+        regex = performance or any(step.match == "regex" for step in urls)
+        standard = ["import re"] if regex else []
         standard += ["from urllib.parse import urlsplit"] if urls else []
+        standard += ["from weakref import WeakKeyDictionary"] if performance else []
         names = ["ConsoleMessage"] if console else []
         names += ["Page"]
+        names += ["Request", "Route"] if performance else []
         names += ["expect"] if actions & {"expect_title", "expect_visible", "expect_text"} else []
         imports = "\n".join(standard + [""] * bool(standard) + ["import pytest"])
         if a11y:
@@ -232,7 +270,13 @@ class PythonWriter(SuiteWriter):
             )
         if performance:
             script = _block_string(PERFORMANCE_JS.strip())
-            helpers.append(_OVER_BUDGET.format(script=script, evaluate=self.string(OVER_BUDGET_JS)))
+            helpers.append(
+                _OVER_BUDGET.format(
+                    script=script,
+                    no_url=self.string(NO_URL.pattern),
+                    evaluate=self.string(OVER_BUDGET_JS),
+                )
+            )
         return "\n\n\n".join([head, *helpers, *("\n".join(test) for test in tests)]) + "\n"
 
 

@@ -19,7 +19,7 @@ from runner.export_common import (
     unique,
 )
 from runner.login import Login
-from runner.performance import PERFORMANCE_JS
+from runner.performance import NO_URL_JS, PERFORMANCE_JS
 from runner.steps import Case, ExpectScreenshot, ExpectUrl, Step
 
 _CONSOLE_ERRORS = """\
@@ -67,9 +67,39 @@ _OVER_BUDGET = """\
 // aegisd's performance script: the crawl and aegisd's own runs measure with this same one.
 const PERFORMANCE_SCRIPT = {script};
 
+// A URL pattern nothing matches: routing it turns the browser's HTTP cache off.
+const NO_URL = {no_url};
+const passOn = (route: Route) => route.continue();
+// The method of each page's document request: a document a form posted is not reloaded.
+const documentMethods = new WeakMap<Page, string>();
+
+// Measure the page's documents from their start.
+async function watchPerformance(page: Page): Promise<void> {{
+  page.on('request', (request) => {{
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {{
+      documentMethods.set(page, request.method());
+    }}
+  }});
+  await page.addInitScript(PERFORMANCE_SCRIPT);
+}}
+
 // The page's figures over their budgets, in words (the script measures once the page settles).
+// While only time figures are over, the page is reloaded uncached and measured again, up to
+// three loads in all; each time figure counts at its lowest (a loaded machine only adds time).
 async function overBudget(page: Page, budgets: Record<string, number>): Promise<string[]> {{
-  return page.evaluate((b) => (window as any).__aegisPerformance.overBudget(b), budgets);
+  const check = (earlier: unknown) =>
+    page.evaluate(([b, e]) => (window as any).__aegisPerformance.overBudget(b, e), [
+      budgets,
+      earlier,
+    ] as const);
+  let result = await check(null);
+  while (result.again && documentMethods.get(page) === 'GET') {{
+    await page.route(NO_URL, passOn);
+    await page.reload();
+    await page.unroute(NO_URL, passOn);
+    result = await check(result.figures);
+  }}
+  return result.over;
 }}"""
 _LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _RESPONSE_BINDINGS: dict[ResponseUse, str] = {
@@ -114,7 +144,7 @@ class TypeScriptWriter(SuiteWriter):
     separator = "-"
     collect_errors = "const errors = consoleErrors(page);"
     assert_no_errors = "expect(errors).toEqual([]);"
-    add_performance_script = "await page.addInitScript(PERFORMANCE_SCRIPT);"
+    watch_performance = "await watchPerformance(page);"
 
     def string(self, text: str) -> str:
         """A string literal, single-quoted unless that needs more escapes."""
@@ -203,6 +233,7 @@ class TypeScriptWriter(SuiteWriter):
         names = ["test"]
         names += ["expect"] if any(action.startswith("expect_") for action in actions) else []
         names += ["type Page"] if console or a11y or performance else []
+        names += ["type Route"] if performance else []
         blocks = [f"import {{ {', '.join(names)} }} from '@playwright/test';"]
         if a11y:
             blocks[0] += (
@@ -216,7 +247,8 @@ class TypeScriptWriter(SuiteWriter):
             impacts = "[" + ", ".join(self.string(impact) for impact in IMPACTS) + "]"
             blocks.append(_A11Y_VIOLATIONS.format(tags=tags, impacts=impacts))
         if performance:
-            blocks.append(_OVER_BUDGET.format(script=template_literal(PERFORMANCE_JS.strip())))
+            script = template_literal(PERFORMANCE_JS.strip())
+            blocks.append(_OVER_BUDGET.format(script=script, no_url=NO_URL_JS))
         use = "" if base_url is None else f"test.use({{ baseURL: {self.string(base_url)} }});\n"
         # Cases share nothing, so they may spread over workers as aegisd spreads them.
         inside = [use + "test.describe.configure({ mode: 'parallel' });"]

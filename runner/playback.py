@@ -16,7 +16,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from playwright.async_api import Browser, ConsoleMessage, Locator, Page, Response, expect
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    Response,
+    expect,
+)
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -114,7 +122,9 @@ class Playback:
     ``first_status``). A sequence that checks console errors collects them, and
     uncaught page errors, from its start, as the exported tests do; others leave the
     console unheard (each listened-to message crosses the driver pipe).
-    ``screenshots`` performs the ``expect_screenshot`` steps (a login has none).
+    ``screenshots`` performs the ``expect_screenshot`` steps (a login has none). A sequence
+    that checks performance notes its page's document requests: a document a form posted
+    is not reloaded to measure it again.
     A navigation waits ``navigation_timeout_s`` (``step_timeout_s`` when not given).
     """
 
@@ -135,6 +145,7 @@ class Playback:
         self._crashed = False
         self._closed = asyncio.Event()
         self._collecting = False
+        self._document_method: str | None = None
         self.console_errors: list[str] = []
         page.set_default_timeout(self._timeout_ms)
         page.set_default_navigation_timeout((navigation_timeout_s or step_timeout_s) * 1000)
@@ -154,6 +165,10 @@ class Playback:
         favicon = message.location.get("url", "").endswith("/favicon.ico")
         if message.type == "error" and not favicon:
             self.console_errors.append(message.text)
+
+    def _on_request(self, request: Request) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._document_method = request.method
 
     def _on_crash(self, _page: Page) -> None:
         self._crashed = True
@@ -206,6 +221,7 @@ class Playback:
             async with asyncio.timeout(timeout_s):
                 if any(isinstance(step, steps.ExpectPerformance) for step in sequence):
                     # The figures are measured from each document's start, as the exports do.
+                    self.page.on("request", self._on_request)
                     await self.page.add_init_script(PERFORMANCE_JS)
                 for index, step in enumerate(sequence):
                     started = time.monotonic()
@@ -374,7 +390,8 @@ class Playback:
 
     async def _expect_performance(self, budgets: steps.Budgets) -> None:
         try:
-            over = await over_budget(self.page, budgets.given)
+            reload = self._document_method == "GET"
+            over = await over_budget(self.page, budgets.given, reload=reload)
         except PlaywrightError as error:
             if await self.broken(error):
                 raise

@@ -10,10 +10,9 @@ crawl read back from storage.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Collection, Iterable, Sequence
 
-from playwright.async_api import BrowserContext, Page, Response, Route
+from playwright.async_api import BrowserContext, Page, Response
 from playwright.async_api import Error as PlaywrightError
 from pydantic import ValidationError
 
@@ -24,16 +23,12 @@ from crawler.audits.scoring import page_scores
 from crawler.audits.security import audit_security
 from crawler.audits.seo import audit_seo, duplicate_findings, seo_texts
 from crawler.models import PageResult
-from runner.performance import PERFORMANCE_JS
+from runner.performance import NO_URL, PERFORMANCE_JS, pass_on
 from runner.playback import reason
 
 _ORDER: tuple[AuditCategory, ...] = ("performance", "seo", "security", "accessibility")
 """Performance first: it waits for the page to settle before any audit script of ours runs
 (axe-core's own work would count as blocking time); axe-core, the heaviest, last."""
-
-
-_NO_URL = re.compile(r"(?!)")
-"""A URL pattern nothing matches."""
 
 
 async def prepare_context(context: BrowserContext, categories: Collection[AuditCategory]) -> None:
@@ -44,15 +39,10 @@ async def prepare_context(context: BrowserContext, categories: Collection[AuditC
     """
     if "performance" in categories:
         await context.add_init_script(PERFORMANCE_JS)
-        # A route turns the HTTP cache off (Playwright documents it); one matching no URL
-        # costs no round trip to Python. With the cache on, the crawl's pages would share
-        # their tab's cache, and a resource it revalidates (a 304) has no body size in
-        # Resource Timing: it would count 0 bytes where the run's case counts it whole.
-        await context.route(_NO_URL, _continue)
-
-
-async def _continue(route: Route) -> None:
-    await route.continue_()
+        # With the cache on, the crawl's pages would share their tab's cache, and a
+        # resource it revalidates (a 304) has no body size in Resource Timing: it would
+        # count 0 bytes where the run's case counts it whole.
+        await context.route(NO_URL, pass_on)
 
 
 async def audit_page(

@@ -5,18 +5,25 @@ one ``<h1>``, readable text, labelled fields and images with alt text, and comes
 with a CSP, ``X-Content-Type-Options``, ``X-Frame-Options`` and a
 ``Referrer-Policy`` — except for the one problem its page is about (``PROBLEMS``).
 ``app[CHANGES]`` holds the ways the site is changed (``CHANGE_NAMES``) for the
-generated-suite tests.
+generated-suite tests. Pages no link leads to try the re-measuring of time budgets:
+``/hiccup`` blocks its main thread on a context's first load only, ``/stalled`` waits on a
+slow stylesheet the browser may cache, and ``/order``'s form posts to a page that blocks
+its main thread; ``app[LOADS]`` counts their loads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from html import escape
 
 from aiohttp import web
 
 CHANGES = web.AppKey("changes", set[str])
+LOADS = web.AppKey("loads", Counter[str])
+"""Requests of ``/hiccup`` (``/hiccup again`` with its cookie), of ``/stalled``'s
+stylesheet and of ``POST /order``."""
 CHANGE_NAMES = ("new violation", "slowdown")
 """``new violation``: an image without alt text on ``/``; ``slowdown``: ``/busy`` answers
 and blocks the main thread three times as long."""
@@ -46,6 +53,14 @@ BUSY_DELAY_S = 0.4
 BUSY_SPIN_MS = 500
 """``/busy`` answers after this long, then its script keeps the main thread busy for this
 long as soon as the first contentful paint is known."""
+
+HICCUP_SPIN_MS = 1500
+"""How long ``/hiccup``'s script blocks the main thread after the first contentful paint,
+when the context has not loaded the page before; the page ``POST /order`` answers, always."""
+
+STALLED_CSS_S = 1.0
+"""How late ``/stalled``'s stylesheet arrives (cacheable for an hour): it holds the first
+paint back."""
 
 SLOW_IMAGE_S = 1.5
 """``/busy``'s image arrives this late, holding its load event back: the blocked time falls
@@ -89,7 +104,7 @@ _SHIFT = (
 _PAGE = """<!doctype html>
 <html{lang}><head><meta charset="utf-8"><title>{title}</title>
 <meta name="description" content="{title}: a page of the audit fixture site">
-<link rel="canonical" href="{path}"><link rel="stylesheet" href="/static/site.css">
+<link rel="canonical" href="{path}"><link rel="stylesheet" href="{stylesheet}">
 </head><body>{nav}<main>{heading}{body}</main>{script}</body></html>"""
 
 _NAV = (
@@ -102,9 +117,17 @@ _NAV = (
 
 
 def _page(
-    path: str, title: str, body: str = "", *, lang: bool = True, h1: bool = True, script: str = ""
+    path: str,
+    title: str,
+    body: str = "",
+    *,
+    lang: bool = True,
+    h1: bool = True,
+    script: str = "",
+    stylesheet: str = "/static/site.css",
 ) -> str:
     return _PAGE.format(
+        stylesheet=stylesheet,
         lang=' lang="en"' if lang else "",
         title=escape(title),
         path=path,
@@ -119,6 +142,7 @@ def audit_site() -> web.Application:
     """The site, unchanged until ``app[CHANGES]`` names changes."""
     app = web.Application()
     app[CHANGES] = set()
+    app[LOADS] = Counter()
 
     def changed(request: web.Request, change: str) -> bool:
         return change in request.app[CHANGES]
@@ -168,6 +192,43 @@ def audit_site() -> web.Application:
         script = _SPIN + "\n" + _AFTER_FCP.format(f"spin({BUSY_SPIN_MS * factor});")
         return web.Response(text=script, content_type="text/javascript", headers=_NO_STORE)
 
+    async def hiccup(request: web.Request) -> web.Response:
+        again = "hiccup" in request.cookies
+        request.app[LOADS]["/hiccup again" if again else "/hiccup"] += 1
+        text = (
+            "<p>Busy once.</p>"
+            if again
+            else '<p>Busy once. <img src="/static/slow.png" alt="A dot"></p>'
+        )
+        response = html(
+            _page("/hiccup", "Hiccup", text, script="" if again else "/static/hiccup.js")
+        )
+        response.set_cookie("hiccup", "1", httponly=True, samesite="Lax")
+        return response
+
+    async def hiccup_js(_request: web.Request) -> web.Response:
+        script = _SPIN + "\n" + _AFTER_FCP.format(f"spin({HICCUP_SPIN_MS});")
+        return web.Response(text=script, content_type="text/javascript", headers=_NO_STORE)
+
+    async def order_form(_request: web.Request) -> web.Response:
+        form = '<form method="post" action="/order"><button type="submit">Order</button></form>'
+        return html(_page("/order", "Order", form))
+
+    async def order(request: web.Request) -> web.Response:
+        request.app[LOADS]["POST /order"] += 1
+        text = '<p>Ordered. <img src="/static/slow.png" alt="A dot"></p>'
+        return html(_page("/order", "Ordered", text, script="/static/hiccup.js"))
+
+    async def stalled(_request: web.Request) -> web.Response:
+        text = "<p>Waits on its stylesheet.</p>"
+        return html(_page("/stalled", "Stalled", text, stylesheet="/static/stalled.css"))
+
+    async def stalled_css(request: web.Request) -> web.Response:
+        request.app[LOADS]["/static/stalled.css"] += 1
+        await asyncio.sleep(STALLED_CSS_S)
+        headers = {"Cache-Control": "max-age=3600"}
+        return web.Response(text=_CSS, content_type="text/css", headers=headers)
+
     async def shifty(_request: web.Request) -> web.Response:
         return html(
             _page(
@@ -199,10 +260,12 @@ def audit_site() -> web.Application:
         "/noheading": noheading, "/account": account, "/open": open_page, "/busy": busy,
         "/shifty": shifty, "/static/busy.js": busy_js, "/static/shift.js": shift_js,
         "/static/site.css": css, "/static/photo.png": png, "/static/slow.png": slow_png,
-        "/favicon.ico": png,
+        "/favicon.ico": png, "/hiccup": hiccup, "/static/hiccup.js": hiccup_js,
+        "/stalled": stalled, "/static/stalled.css": stalled_css, "/order": order_form,
     }  # fmt: skip
     for path, handler in routes.items():
         app.router.add_get(path, handler)
+    app.router.add_post("/order", order)
     return app
 
 

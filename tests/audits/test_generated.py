@@ -7,7 +7,9 @@ failing ones) with hand-written cases that use the steps' options (impact, ignor
 by rule and by target, budgets, passing and failing) give the same outcomes under
 aegisd's executor, ``npx playwright test`` (``@axe-core/playwright``) and
 pytest-playwright (``axe-playwright-python``). (Each axe-core run costs a second
-or so of CPU: the unchanged site's exports are not run as well.)
+or so of CPU: the unchanged site's exports are not run as well.) Time figures over their
+budgets are measured again on reloads with the cache off: a first load's hiccup passes,
+a stylesheet slow on every uncached load fails, a page a form posted is not reloaded.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from runner.executor import Execution, RunnerSettings
 from runner.results import CaseResult
 from runner.steps import Case, ExpectNoA11yViolations, ExpectPerformance
 from tests.audits.conftest import AuditSite
-from tests.audits.site import CHANGE_NAMES
+from tests.audits.site import CHANGE_NAMES, LOADS
 from tests.runner.exported import TIMEOUT_MS, playwright_outcomes, pytest_outcomes
 
 CAUGHT_BY = {"new violation": "Page loads: /", "slowdown": "Page loads: /busy"}
@@ -51,6 +53,15 @@ HANDWRITTEN = [
            "budgets": {"cls": 1.5, "lcp": 60000, "transfer_bytes": 100000}}), "passed"),
     (_case("One request is too few", "/", {"action": "expect_performance",
            "budgets": {"requests": 1}}), "failed"),
+    (_case("A first load's hiccup is measured again", "/hiccup", {"action": "expect_performance",
+           "budgets": {"tbt": 600}}), "passed"),
+    (_case("A slow stylesheet stays slow when measured again", "/stalled",
+           {"action": "expect_performance", "budgets": {"fcp": 800}}), "failed"),
+    (Case.model_validate({"name": "A posted page is not posted again", "steps": [
+        {"action": "goto", "url": "/order"},
+        {"action": "click", "target": {"role": "button", "name": "Order"}},
+        {"action": "expect_title", "value": "Ordered"},
+        {"action": "expect_performance", "budgets": {"tbt": 600}}]}), "failed"),
 ]  # fmt: skip
 """Hand-written cases and their outcome, on the unchanged and the changed site alike."""
 
@@ -169,6 +180,7 @@ async def changed_runs(
     spec = export_typescript.export_suite(name, base, cases)
     module = export_python.export_suite(name, base, cases)
     workdir = tmp_path_factory.mktemp("changed")
+    audit_site_server.app[LOADS].clear()
     with audit_site_server.changed(*CHANGE_NAMES):
         aegisd, typescript, python = await asyncio.gather(
             _run(browsers, cases, base, workdir / "aegisd"),
@@ -190,6 +202,27 @@ def test_a_new_violation_and_a_slowdown_fail_their_pages(
     assert "image-alt (critical)" in violation.message
     assert slowdown is not None and slowdown.action == "expect_performance"
     assert "tbt is" in slowdown.message and "over its budget" in slowdown.message
+    assert "at the lowest of 3 loads" in slowdown.message
+
+
+def test_time_budgets_are_measured_again_uncached(
+    changed_runs: ChangedRuns, audit_site_server: AuditSite
+) -> None:
+    loads = audit_site_server.app[LOADS]
+    errors = {result.name: result.error for result in changed_runs.aegisd}
+    stalled, posted = (
+        errors["A slow stylesheet stays slow when measured again"],
+        errors["A posted page is not posted again"],
+    )
+    assert stalled is not None and posted is not None
+    assert "fcp is" in stalled.message and "at the lowest of 3 loads" in stalled.message
+    assert "tbt is" in posted.message and "loads" not in posted.message
+    # Each runner's case loaded /hiccup once blocked and again unblocked (with its cookie),
+    # fetched the cacheable stylesheet anew on each of /stalled's three loads, and posted
+    # the order once.
+    assert loads["/hiccup"] == 3 and loads["/hiccup again"] >= 3
+    assert loads["/static/stalled.css"] == 3 * 3
+    assert loads["POST /order"] == 3
 
 
 def test_typescript_export_under_npx_playwright_test(

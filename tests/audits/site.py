@@ -54,7 +54,7 @@ BUSY_SPIN_MS = 500
 """``/busy`` answers after this long, then its script keeps the main thread busy for this
 long as soon as the first contentful paint is known."""
 
-HICCUP_SPIN_MS = 1500
+HICCUP_SPIN_MS = 1000
 """How long ``/hiccup``'s script blocks the main thread after the first contentful paint,
 when the context has not loaded the page before; the page ``POST /order`` answers, always."""
 
